@@ -1,0 +1,114 @@
+"""Temperature scaling and named operating points, fitted on validation data only."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+from sklearn.metrics import precision_recall_curve
+
+THRESHOLDS_FILE = "thresholds.json"
+PRESETS = ("high_precision", "balanced", "high_recall")
+TARGET = 0.95
+
+
+@dataclass
+class OperatingPoint:
+    threshold: float
+    precision: float
+    recall: float
+
+
+@dataclass
+class Calibration:
+    temperature: float = 1.0
+    default: str = "balanced"
+    thresholds: dict[str, OperatingPoint] = field(default_factory=lambda: {
+        name: OperatingPoint(0.5, float("nan"), float("nan")) for name in PRESETS})
+    fitted_on: str = "not fitted: temperature 1 and threshold 0.5 for every preset"
+
+    def probability(self, margins) -> np.ndarray:
+        return _sigmoid(np.asarray(margins, dtype=np.float64) / self.temperature)
+
+    def resolve(self, threshold: str | float | None) -> float:
+        """A preset name or a number in [0, 1] to a probability threshold."""
+        if threshold is None:
+            threshold = self.default
+        if isinstance(threshold, str):
+            if threshold not in self.thresholds:
+                raise ValueError(f"unknown threshold {threshold!r}; use a number in [0, 1] or one of "
+                                 f"{', '.join(self.thresholds)}")
+            return self.thresholds[threshold].threshold
+        value = float(threshold)
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"threshold must be between 0 and 1, got {value}")
+        return value
+
+    def save(self, folder: str | Path) -> Path:
+        path = Path(folder) / THRESHOLDS_FILE
+        payload = {
+            "temperature": self.temperature,
+            "default": self.default,
+            "fitted_on": self.fitted_on,
+            "thresholds": {k: asdict(v) for k, v in self.thresholds.items()},
+        }
+        path.write_text(json.dumps(payload, indent=2) + "\n")
+        return path
+
+    @classmethod
+    def load(cls, folder: str | Path) -> "Calibration":
+        path = Path(folder) / THRESHOLDS_FILE
+        try:
+            payload = json.loads(path.read_text())
+            return cls(
+                temperature=float(payload["temperature"]),
+                default=payload.get("default", "balanced"),
+                thresholds={k: OperatingPoint(**v) for k, v in payload["thresholds"].items()},
+                fitted_on=payload.get("fitted_on", ""),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"{path}: not a valid thresholds file ({exc})") from exc
+
+
+def fit_temperature(margins, labels) -> float:
+    """The temperature that minimises the negative log-likelihood of ``labels`` given logit margins."""
+    z = np.asarray(margins, dtype=np.float64)
+    y = np.asarray(labels, dtype=np.float64)
+
+    def nll(log_t: float) -> float:
+        p = np.clip(_sigmoid(z / np.exp(log_t)), 1e-12, 1 - 1e-12)
+        return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+    result = minimize_scalar(nll, bounds=(np.log(0.05), np.log(20.0)), method="bounded")
+    return float(np.exp(result.x))
+
+
+def choose_thresholds(probabilities, labels, target: float = TARGET) -> dict[str, OperatingPoint]:
+    """Pick high-precision, balanced (best F1) and high-recall thresholds on validation data."""
+    precision, recall, cuts = precision_recall_curve(labels, probabilities)
+    # precision_recall_curve appends a final (1, 0) point with no threshold; drop it.
+    precision, recall = precision[:-1], recall[:-1]
+    f1 = np.where(precision + recall > 0, 2 * precision * recall / np.maximum(precision + recall, 1e-12), 0)
+
+    def point(i: int) -> OperatingPoint:
+        return OperatingPoint(float(cuts[i]), float(precision[i]), float(recall[i]))
+
+    precise = np.flatnonzero(precision >= target)
+    # Among thresholds meeting the precision target keep the one with the most recall; else best precision.
+    hp = precise[np.argmax(recall[precise])] if len(precise) else int(np.argmax(precision))
+    covering = np.flatnonzero(recall >= target)
+    hr = covering[np.argmax(precision[covering])] if len(covering) else int(np.argmax(recall))
+    return {"high_precision": point(hp), "balanced": point(int(np.argmax(f1))), "high_recall": point(hr)}
+
+
+def calibrate(margins, labels, description: str) -> Calibration:
+    temperature = fit_temperature(margins, labels)
+    probabilities = _sigmoid(np.asarray(margins, dtype=np.float64) / temperature)
+    return Calibration(temperature=temperature, thresholds=choose_thresholds(probabilities, labels),
+                       fitted_on=description)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))

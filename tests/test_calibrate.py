@@ -1,0 +1,36 @@
+import numpy as np
+import pytest
+
+from overclaim.calibrate import Calibration, choose_thresholds, fit_temperature
+
+
+def test_temperature_recovers_a_known_scale():
+    rng = np.random.default_rng(0)
+    true_logit = rng.normal(0, 2, 20000)
+    labels = rng.random(20000) < 1 / (1 + np.exp(-true_logit))
+    assert fit_temperature(true_logit * 3.0, labels) == pytest.approx(3.0, rel=0.1)
+
+
+def test_thresholds_meet_their_targets_on_the_fitting_data():
+    rng = np.random.default_rng(1)
+    labels = rng.random(4000) < 0.4
+    scores = np.clip(labels * 0.35 + rng.random(4000) * 0.65, 0, 1)
+    points = choose_thresholds(scores, labels)
+    assert points["high_precision"].precision >= 0.95
+    assert points["high_recall"].recall >= 0.95
+    assert points["high_precision"].threshold >= points["high_recall"].threshold
+    f1 = [2 * p.precision * p.recall / (p.precision + p.recall) for p in points.values()]
+    assert max(f1) == f1[1]
+
+
+def test_save_load_and_resolve(tmp_path):
+    cal = Calibration(temperature=2.0)
+    cal.save(tmp_path)
+    loaded = Calibration.load(tmp_path)
+    assert loaded.temperature == 2.0
+    assert loaded.resolve("high_recall") == 0.5
+    assert loaded.resolve(0.7) == 0.7
+    with pytest.raises(ValueError, match="unknown threshold 'strict'"):
+        loaded.resolve("strict")
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        loaded.resolve(1.5)

@@ -1,0 +1,59 @@
+import numpy as np
+
+from overclaim.scoring import plan_documents, score_documents
+
+
+class CountingBackend:
+    """Scores each input by its token count, so results are predictable."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def margins(self, encoded):
+        self.calls += 1
+        return encoded["attention_mask"].sum(axis=1).astype(np.float32)
+
+
+def test_short_text_is_one_window_scored_as_written(tiny_model_dir):
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    text = "Kratom is safe. It has no side effects."
+    plans, inputs = plan_documents([text], tok, max_length=64)
+    assert [text[w.start:w.end] for w in plans[0].windows] == [text]
+    assert len(plans[0].sentences) == 2
+    assert text in inputs
+
+
+def test_long_text_is_windowed_not_truncated(tiny_model_dir):
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    text = " ".join(f"Sentence number {i} talks about garlic and colds." for i in range(200))
+    plans, _ = plan_documents([text], tok, max_length=64)
+    windows = plans[0].windows
+    assert len(windows) > 10
+    assert windows[0].start == 0 and windows[-1].end == len(text)
+    for w in windows:
+        assert len(tok(text[w.start:w.end])["input_ids"]) <= 64
+
+
+def test_sentence_longer_than_window_is_cut_by_tokens(tiny_model_dir):
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    text = "word " * 500
+    plans, _ = plan_documents([text], tok, max_length=32)
+    spans = plans[0].sentences
+    assert len(spans) >= 500 // 30
+    assert spans[0].start == 0 and spans[-1].end == len(text.rstrip())
+
+
+def test_inputs_shared_across_documents_are_scored_once(tiny_model_dir):
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    backend = CountingBackend()
+    docs = score_documents(["Same text here.", "Same text here."], tok, backend, max_length=64, batch_size=8)
+    assert backend.calls == 1
+    assert docs[0].margin == docs[1].margin

@@ -1,0 +1,66 @@
+import json
+
+import pytest
+
+from overclaim import TrainingConfig, train
+from overclaim.data import load_labelled
+
+
+def test_output_is_a_standard_model_folder(trained_tiny):
+    names = {p.name for p in trained_tiny.iterdir()}
+    assert {"config.json", "model.safetensors", "tokenizer.json", "training_config.json", "metrics.json",
+            "thresholds.json", "README.md"} <= names
+    config = json.loads((trained_tiny / "config.json").read_text())
+    assert config["id2label"] == {"0": "no_claim", "1": "unsupported_claim"}
+    thresholds = json.loads((trained_tiny / "thresholds.json").read_text())
+    assert set(thresholds["thresholds"]) == {"high_precision", "balanced", "high_recall"}
+    card = (trained_tiny / "README.md").read_text()
+    assert "Measured results" in card and "package versions" in card
+    assert not (trained_tiny / "checkpoints").exists()
+
+
+def test_config_round_trips_through_toml(tmp_path):
+    path = tmp_path / "run.toml"
+    path.write_text('[train]\nepochs = 2.0\nlearning_rate = 3e-5\nlabel_map = {fake = 1, real = 0}\n')
+    config = TrainingConfig.from_file(path)
+    assert config.epochs == 2.0 and config.label_map == {"fake": 1, "real": 0}
+    assert TrainingConfig.from_dict(config.to_dict()) == config
+
+
+def test_config_rejects_bad_values(tmp_path):
+    with pytest.raises(ValueError, match="unknown training options: epoch"):
+        TrainingConfig.from_dict({"epoch": 3})
+    with pytest.raises(ValueError, match="max_length"):
+        TrainingConfig(max_length=4096)
+
+
+def test_interrupted_run_resumes_from_its_last_checkpoint(tiny_model_dir, labelled_csv, tmp_path, caplog):
+    out = tmp_path / "run"
+    config = TrainingConfig(output_dir=str(out), base_model=str(tiny_model_dir), train_file=str(labelled_csv),
+                            label_column="label", max_steps=2, batch_size=8, max_length=32,
+                            early_stopping_patience=0, keep_checkpoints=True)
+    train(config)
+    assert any(p.name.startswith("checkpoint-") for p in (out / "checkpoints").iterdir())
+    config.max_steps = 4
+    with caplog.at_level("INFO", logger="overclaim.train"):
+        train(config)
+    assert "resuming from" in caplog.text
+    assert json.loads((out / "training_config.json").read_text())["max_steps"] == 4
+
+
+def test_unknown_label_in_training_data_stops_before_training(tmp_path, tiny_model_dir):
+    path = tmp_path / "bad.csv"
+    path.write_text("text,label\nGarlic cures colds.,fake\nWash hands.,unclear\n")
+    config = TrainingConfig(output_dir=str(tmp_path / "o"), base_model=str(tiny_model_dir),
+                            train_file=str(path), label_column="label")
+    with pytest.raises(ValueError, match="line 3: field 'label': unknown label 'unclear'"):
+        train(config)
+    assert not (tmp_path / "o").exists()
+
+
+def test_training_metrics_are_recorded(trained_tiny):
+    metrics = json.loads((trained_tiny / "metrics.json").read_text())
+    assert metrics["train_size"] + metrics["validation_size"] == len(
+        load_labelled(json.loads((trained_tiny / "training_config.json").read_text())["train_file"],
+                      label_column="label"))
+    assert "auroc" in metrics["validation"]["threshold_free"]
