@@ -70,6 +70,34 @@ def build_parser() -> argparse.ArgumentParser:
     s = dsub.add_parser("stats", help="print corpus counts as Markdown")
     s.set_defaults(run=_data_stats)
 
+    sc = sub.add_parser("screen", help="score a large file into JSONL, resumably",
+                        description="Streams CSV, TSV, JSONL or Parquet. Killed and started again, it continues "
+                                    "where it stopped; malformed rows go to the errors file with line numbers.")
+    sc.add_argument("input")
+    sc.add_argument("--output", required=True, help="JSONL output (appended to when resuming)")
+    sc.add_argument("--errors", help="malformed rows (default: OUTPUT with .errors.jsonl)")
+    sc.add_argument("--model", default=None)
+    sc.add_argument("--backend", default="auto", choices=["auto", "torch", "onnx"])
+    sc.add_argument("--threshold", default=None)
+    sc.add_argument("--text-column", default="text")
+    sc.add_argument("--id-column", default="id")
+    sc.add_argument("--batch-size", type=int, default=32)
+    sc.add_argument("--no-resume", action="store_true", help="start over, overwriting the output")
+    sc.add_argument("--engine", default="local", choices=["local", "ray"],
+                    help="ray: score with Ray Data over an actor pool (pip install 'overclaim[scale]')")
+    sc.add_argument("--actors", type=int, default=2, help="Ray actors, one model each")
+    sc.set_defaults(run=_screen)
+
+    v = sub.add_parser("serve", help="run the HTTP API and review page")
+    v.add_argument("--model", default=None)
+    v.add_argument("--backend", default="auto", choices=["auto", "torch", "onnx"])
+    v.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    v.add_argument("--port", type=int, default=8000)
+    v.add_argument("--max-chars", type=int, default=100_000, help="characters per text")
+    v.add_argument("--max-texts", type=int, default=256, help="texts per request")
+    v.add_argument("--max-body-bytes", type=int, default=4_000_000)
+    v.set_defaults(run=_serve)
+
     x = sub.add_parser("export", help="export a model folder to ONNX (fp32 and int8)")
     x.add_argument("model", nargs="?", default=None)
     x.add_argument("--no-quantize", action="store_true")
@@ -91,6 +119,9 @@ def _add_dataclass_options(parser: argparse.ArgumentParser) -> None:
         if f.type in ("bool",) or isinstance(default, bool):
             parser.add_argument(flag, dest=f.name, default=None, action=argparse.BooleanOptionalAction,
                                 help=f"(default: {default})")
+        elif f.name == "extra_train":
+            parser.add_argument(flag, dest=f.name, default=None, action="append",
+                                help="another training source (repeatable), e.g. constraint2021:train")
         elif f.name == "label_map":
             parser.add_argument(flag, dest=f.name, default=None, type=json.loads,
                                 help='JSON object mapping label names to 0/1, e.g. \'{"real": 0, "fake": 1}\'')
@@ -126,15 +157,15 @@ def _load(args):
 def _predict(args) -> int:
     threshold = _threshold(args.threshold)
     if args.input:
-        from .batch import score_file
+        from .batch import score_stream
 
         classifier = _load(args)
         out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
         errors = open(args.errors, "w", encoding="utf-8") if args.errors else None
         try:
-            report = score_file(classifier, args.input, out, text_column=args.text_column,
-                                id_column=args.id_column, threshold=threshold, errors=errors,
-                                batch_size=args.batch_size)
+            report = score_stream(classifier, args.input, out, errors, text_column=args.text_column,
+                                  id_column=args.id_column, threshold=threshold, batch_size=args.batch_size,
+                                  errors_inline=True)
         finally:
             if args.output:
                 out.close()
@@ -219,6 +250,31 @@ def _data_stats(args) -> int:
     from . import corpus
 
     print(corpus.stats(corpus.load_corpus()))
+    return 0
+
+
+def _screen(args) -> int:
+    options = dict(text_column=args.text_column, id_column=args.id_column,
+                   threshold=_threshold(args.threshold), batch_size=args.batch_size)
+    if args.engine == "ray":
+        from .scale import screen_ray
+
+        report = screen_ray(args.model, args.input, args.output, args.errors, actors=args.actors,
+                            backend=args.backend, resume=not args.no_resume, **options)
+    else:
+        from .batch import screen
+
+        report = screen(_load(args), args.input, args.output, args.errors, resume=not args.no_resume, **options)
+    print(f"scored {report.scored} rows, flagged {report.flagged}, malformed {report.errors}, "
+          f"already done {report.skipped}", file=sys.stderr)
+    return 0
+
+
+def _serve(args) -> int:
+    from .serve import ServeLimits, serve
+
+    serve(args.model, args.host, args.port, args.backend,
+          ServeLimits(max_chars=args.max_chars, max_texts=args.max_texts, max_body_bytes=args.max_body_bytes))
     return 0
 
 

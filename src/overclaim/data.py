@@ -247,3 +247,77 @@ def _iter_hub(name: str, split: str):
     dataset = datasets.load_dataset(name, config, split=split)
     for row, record in enumerate(dataset, 1):
         yield row, record, None
+
+
+# --- Public datasets -------------------------------------------------------------------------------
+# Each is mapped to our binary label; see data/README.md ("Public datasets") for the reasoning.
+
+CONSTRAINT_FILES = {"train": "Constraint_Train.csv", "validation": "Constraint_Val.csv",
+                    "test": "english_test_with_labels.csv"}
+# PUBHEALTH (health_fact) labels: 0 false, 1 mixture, 2 true, 3 unproven, -1 missing.
+# "false" and "unproven" claims are unsupported claims; "true" ones are not; "mixture" is left out as
+# neither, and so are rows without a label.
+PUBHEALTH_LABELS = {0: 1, 3: 1, 2: 0, "false": 1, "unproven": 1, "true": 0}
+
+
+def load_constraint(root: str | Path, split: str = "test") -> LabelledData:
+    """CONSTRAINT 2021 (English COVID-19 fake news): ``fake`` -> 1, ``real`` -> 0.
+
+    ``root`` is a folder laid out like ``../shared/datasets`` (``constraint2021/data/*.csv``)."""
+    if split not in CONSTRAINT_FILES:
+        raise ValueError(f"CONSTRAINT split must be one of {', '.join(CONSTRAINT_FILES)}, got {split!r}")
+    path = Path(root) / "constraint2021" / "data" / CONSTRAINT_FILES[split]
+    data = load_labelled(path, text_column="tweet", label_column="label", label_map={"fake": 1, "real": 0})
+    data.source = f"constraint2021:{split}"
+    return data
+
+
+def load_coaid(root: str | Path, kind: str = "all") -> LabelledData:
+    """CoAID v0.4, every snapshot: ``*Fake*`` files -> 1, ``*Real*`` -> 0; text is the ``title``.
+
+    Repeated (kind, title) pairs across snapshots are kept once. ``kind`` is claims, news or all."""
+    if kind not in ("all", "claims", "news"):
+        raise ValueError(f"CoAID kind must be all, claims or news, got {kind!r}")
+    folder = Path(root) / "coaid"
+    files = sorted(folder.glob("*/*COVID-19.csv"))
+    if not files:
+        raise DataError(f"{folder}: no CoAID files (expected <snapshot>/{{Claim,News}}{{Fake,Real}}COVID-19.csv)")
+    texts, labels, ids, seen = [], [], [], set()
+    for path in files:
+        name = path.name
+        file_kind = "claims" if name.startswith("Claim") else "news"
+        if kind != "all" and file_kind != kind:
+            continue
+        label = 1 if "Fake" in name else 0
+        for line, record, error in iter_records(path):
+            if error:
+                raise DataError(f"{path}: line {line}: {error}")
+            title = (record.get("title") or "").strip()
+            key = (file_kind, " ".join(title.lower().split()))
+            if not title or key in seen:
+                continue
+            seen.add(key)
+            texts.append(title)
+            labels.append(label)
+            ids.append(f"{path.parent.name}/{name}:{line}")
+    return LabelledData(texts, labels, ids, f"coaid:{kind}")
+
+
+def load_pubhealth(source: str = "health_fact", split: str = "test") -> LabelledData:
+    """PUBHEALTH (the hub's ``health_fact``), or a local file with its columns (``claim``, ``label``)."""
+    if Path(source).exists():
+        records = iter_records(source)
+    else:
+        records = _iter_hub(source, split)
+    texts, labels, ids = [], [], []
+    for line, record, error in records:
+        if error:
+            raise DataError(f"{source}: line {line}: {error}")
+        raw = record.get("label")
+        key = int(raw) if str(raw).lstrip("-").isdigit() else str(raw).strip().lower()
+        if key not in PUBHEALTH_LABELS or not str(record.get("claim") or "").strip():
+            continue
+        texts.append(record["claim"])
+        labels.append(PUBHEALTH_LABELS[key])
+        ids.append(str(record.get("claim_id") or f"pubhealth:{line}"))
+    return LabelledData(texts, labels, ids, f"pubhealth:{split}")

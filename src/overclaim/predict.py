@@ -107,8 +107,17 @@ class Classifier:
             raise ModelLoadError(f"{source}: cannot load the tokenizer ({exc})") from exc
         limit = min(max_length or 512, config.get("max_position_embeddings", 512),
                     getattr(tokenizer, "model_max_length", 512) or 512)
+        from transformers.utils import logging as hf_logging
+
         from .backends import resolve_backend
-        runtime = resolve_backend(source, backend, positive)
+
+        shown = hf_logging.is_progress_bar_enabled()
+        hf_logging.disable_progress_bar()  # loading is quick; its bars would clutter every CLI call
+        try:
+            runtime = resolve_backend(source, backend, positive)
+        finally:
+            if shown:
+                hf_logging.enable_progress_bar()
         return cls(tokenizer, runtime, calibration, limit, name=source)
 
     @overload

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import LabelledData, load_labelled, stratified_split
+from .data import LabelledData, stratified_split
+from .sources import load_source
 
 log = logging.getLogger(__name__)
 
@@ -33,13 +34,15 @@ class TrainingConfig:
     train_file: str | None = None  # None: the project corpus (data/corpus/corpus.jsonl, split "train")
     validation_file: str | None = None  # None: corpus "validation" split, or a split of train_file
     test_file: str | None = None  # evaluated once at the end, never used for choices
+    extra_train: list[str] = field(default_factory=list)  # more training sources, e.g. "constraint2021:train"
+    data_root: str | None = None  # folder laid out like ../shared/datasets, for named public sources
     text_column: str = "text"
     label_column: str = "flag"
     label_map: dict[str, int] = field(default_factory=dict)
     corpus_split: str = "split"  # which corpus split column to use: "split" (by intervention) or "random_split"
     claim_sentences: bool = True  # add annotated claim / context sentences of the corpus as extra examples
     validation_fraction: float = 0.15
-    max_length: int = 128
+    max_length: int = 256  # also the window size at prediction time (saved as the tokenizer's limit)
     epochs: float = 4.0
     max_steps: int = -1  # >0 caps training steps (tests, smoke runs)
     batch_size: int = 16
@@ -103,6 +106,15 @@ def resolve_base_model(name: str) -> str:
 
 def load_training_data(config: TrainingConfig):
     """Train, validation and optional test sets, as named by the config."""
+    train, val, test = _primary_data(config)
+    for spec in config.extra_train:
+        extra = load_source(spec, config.data_root, config.text_column, config.label_column, config.label_map)
+        train = LabelledData(train.texts + extra.texts, train.labels + extra.labels, train.ids + extra.ids,
+                             f"{train.source} + {extra.source}")
+    return train, val, test
+
+
+def _primary_data(config: TrainingConfig):
     from . import corpus
 
     if config.train_file is None:
@@ -111,13 +123,14 @@ def load_training_data(config: TrainingConfig):
         val = corpus.as_labelled(records, "validation", config.corpus_split, False)
         test = corpus.as_labelled(records, "test", config.corpus_split, False)
         return train, val, test
-    read = dict(text_column=config.text_column, label_column=config.label_column, label_map=config.label_map)
-    train = load_labelled(config.train_file, **read)
+    read = dict(data_root=config.data_root, text_column=config.text_column, label_column=config.label_column,
+                label_map=config.label_map)
+    train = load_source(config.train_file, **read)
     if config.validation_file:
-        val = load_labelled(config.validation_file, **read)
+        val = load_source(config.validation_file, **read)
     else:
         train, val = stratified_split(train, config.validation_fraction, config.seed)
-    test = load_labelled(config.test_file, **read) if config.test_file else None
+    test = load_source(config.test_file, **read) if config.test_file else None
     return train, val, test
 
 
@@ -219,6 +232,7 @@ def train(config: TrainingConfig, train_data: LabelledData | None = None,
     if config.save_fp16:
         model = model.half()
     model.save_pretrained(out)
+    tokenizer.model_max_length = config.max_length
     tokenizer.save_pretrained(out)
     calibration.save(out)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
