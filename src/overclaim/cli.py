@@ -98,6 +98,20 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--max-body-bytes", type=int, default=4_000_000)
     v.set_defaults(run=_serve)
 
+    k = sub.add_parser("benchmark", help="run classifiers x datasets and write results, tables and plots")
+    k.add_argument("--config", help="TOML file (run, classifiers, train_sets, test_sets, ...)")
+    k.add_argument("--run", help="run name: results go to OUTPUT_DIR/RUN")
+    k.add_argument("--output-dir", help="default: results")
+    k.add_argument("--data-root", help="folder laid out like ../shared/datasets")
+    k.add_argument("--model", action="append", default=[], help="add a model folder or hub id (repeatable)")
+    k.add_argument("--callable", action="append", default=[], help="add module:function scoring a list of texts")
+    k.add_argument("--finetune", action="store_true", help="also fine-tune our pipeline on every training set")
+    k.add_argument("--train-set", action="append", help="training sets for trainable entries (repeatable)")
+    k.add_argument("--test-set", action="append", help="test sets (repeatable)")
+    k.add_argument("--bootstrap", type=int, help="bootstrap resamples (default 1000)")
+    k.add_argument("--force", action="store_true", help="recompute finished cells")
+    k.set_defaults(run=_benchmark)
+
     x = sub.add_parser("export", help="export a model folder to ONNX (fp32 and int8)")
     x.add_argument("model", nargs="?", default=None)
     x.add_argument("--no-quantize", action="store_true")
@@ -276,6 +290,33 @@ def _serve(args) -> int:
     serve(args.model, args.host, args.port, args.backend,
           ServeLimits(max_chars=args.max_chars, max_texts=args.max_texts, max_body_bytes=args.max_body_bytes))
     return 0
+
+
+def _benchmark(args) -> int:
+    from .benchmark import BenchmarkConfig, ClassifierSpec, run_benchmark
+
+    config = BenchmarkConfig.from_file(args.config) if args.config else BenchmarkConfig()
+    for name in ("run", "output_dir", "data_root", "bootstrap"):
+        if getattr(args, name) is not None:
+            setattr(config, name, getattr(args, name))
+    config.force = args.force
+    config.classifiers += [ClassifierSpec(Path(m).name or m, "model", m) for m in args.model]
+    config.classifiers += [ClassifierSpec(c, "callable", c) for c in args.callable]
+    if args.finetune:
+        config.classifiers.append(ClassifierSpec("finetuned-minilm", "finetune"))
+    if args.train_set:
+        config.train_sets = args.train_set
+    if args.test_set:
+        config.test_sets = args.test_set
+    result = run_benchmark(config, argv=["overclaim", *sys.argv[1:]])
+    out = Path(config.output_dir) / config.run
+    print((out / "summary.md").read_text())
+    failed = [c for c in result["cells"] if "error" in c]
+    for c in failed:
+        print(f"overclaim: cell failed: {c['classifier']} ({c['train_set']}) -> {c['test_set']}: {c['error']}",
+              file=sys.stderr)
+    print(f"results: {out / 'results.json'}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def _export(args) -> int:
