@@ -89,5 +89,7 @@ def test_functional_suite_is_well_formed_and_separate_from_the_corpus(records):
     assert len(per_test) >= 25 and min(per_test.values()) >= 20
     for test in per_test:
         assert len({c["expected_flag"] for c in cases if c["test"] == test}) == 1, test
-    corpus_texts = {corpus.normalise(r["text"]) for r in records}
-    assert not [c["id"] for c in cases if corpus.normalise(c["text"]) in corpus_texts]
+    from overclaim.leakage import overlap
+
+    near = overlap([c["text"] for c in cases], [r["text"] for r in records], threshold=0.8)
+    assert near["total"] == 0, [records[i]["id"] for i in near["overlapping_indices"]]

@@ -14,6 +14,14 @@ def _ci(pair) -> str:
     return f"[{pair[0]:.3f}, {pair[1]:.3f}]" if pair and not np.isnan(pair[0]) else ""
 
 
+def _file_name(test_set: str) -> str:
+    """A test set spec (maybe a path) as a short file-name part."""
+    from pathlib import PurePath
+
+    name = PurePath(test_set).stem if "/" in test_set else test_set
+    return "".join(c if c.isalnum() or c in "-." else "_" for c in name)
+
+
 def write_summary(result: dict, path: Path) -> None:
     cells = [c for c in result["cells"] if "error" not in c]
     lines = [f"# Benchmark `{result['run']}`", "",
@@ -108,7 +116,7 @@ def write_plots(result: dict, out: Path) -> list[Path]:
         rel.set(xlabel="mean score", ylabel="fraction flagged in truth", title=f"Reliability: {test_set}")
         pr.legend(fontsize=7)
         fig.tight_layout()
-        path = out / f"pr_reliability_{test_set.replace(':', '_')}.png"
+        path = out / f"pr_reliability_{_file_name(test_set)}.png"
         fig.savefig(path, dpi=110)
         plt.close(fig)
         written.append(path)

@@ -95,12 +95,21 @@ def choose_thresholds(probabilities, labels, target: float = TARGET) -> dict[str
     def point(i: int) -> OperatingPoint:
         return OperatingPoint(float(cuts[i]), float(precision[i]), float(recall[i]))
 
+    def f_beta(beta: float) -> np.ndarray:
+        b2 = beta * beta
+        return (1 + b2) * precision * recall / np.maximum(b2 * precision + recall, 1e-12)
+
+    # high_precision: precision >= target, and among those the best F0.5 (so it leans to precision even when
+    # the target is easy); if the target is out of reach, the most precise point. high_recall mirrors it
+    # with recall and F2.
     precise = np.flatnonzero(precision >= target)
-    # Among thresholds meeting the precision target keep the one with the most recall; else best precision.
-    hp = precise[np.argmax(recall[precise])] if len(precise) else int(np.argmax(precision))
+    hp = precise[np.argmax(f_beta(0.5)[precise])] if len(precise) else int(np.argmax(precision))
     covering = np.flatnonzero(recall >= target)
-    hr = covering[np.argmax(precision[covering])] if len(covering) else int(np.argmax(recall))
-    return {"high_precision": point(hp), "balanced": point(int(np.argmax(f1))), "high_recall": point(hr)}
+    hr = covering[np.argmax(f_beta(2.0)[covering])] if len(covering) else int(np.argmax(recall))
+    best = int(np.argmax(f1))
+    # Keep the presets ordered: "high recall" never flags less than "balanced", "high precision" never more.
+    hp, hr = max(hp, best, key=lambda i: cuts[i]), min(hr, best, key=lambda i: cuts[i])
+    return {"high_precision": point(hp), "balanced": point(best), "high_recall": point(hr)}
 
 
 def calibrate(margins, labels, description: str) -> Calibration:
@@ -108,6 +117,20 @@ def calibrate(margins, labels, description: str) -> Calibration:
     probabilities = _sigmoid(np.asarray(margins, dtype=np.float64) / temperature)
     return Calibration(temperature=temperature, thresholds=choose_thresholds(probabilities, labels),
                        fitted_on=description)
+
+
+def recalibrate(model_dir: str | Path, source: str = "corpus:validation", data_root: str | None = None) -> Calibration:
+    """Refit temperature and thresholds of a saved model on a labelled validation source, and save them."""
+    from .predict import Classifier
+    from .scoring import score_documents
+    from .sources import load_source
+
+    data = load_source(source, data_root)
+    clf = Classifier.load(model_dir, backend="torch")
+    docs = score_documents(data.texts, clf.tokenizer, clf.backend, clf.max_length)
+    calibration = calibrate([d.margin for d in docs], data.labels, f"{len(data)} validation texts from {source}")
+    calibration.save(model_dir)
+    return calibration
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:

@@ -18,11 +18,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
-    if not hasattr(args, "run"):
+    if not hasattr(args, "handler"):
         parser.print_help()
         return 2
     try:
-        return args.run(args) or 0
+        return args.handler(args) or 0
     except (ValueError, FileNotFoundError, ImportError, RuntimeError) as exc:
         print(f"overclaim: error: {exc}", file=sys.stderr)
         return 1
@@ -46,29 +46,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--errors", help="also write malformed rows here (JSONL)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a verdict")
     p.add_argument("--batch-size", type=int, default=32)
-    p.set_defaults(run=_predict)
+    p.set_defaults(handler=_predict)
 
     t = sub.add_parser("train", help="fine-tune a model", description=_train_description())
     t.add_argument("--config", help="TOML or JSON file of training options; flags override it")
     _add_dataclass_options(t)
     t.add_argument("-v", "--verbose", action="store_true")
-    t.set_defaults(run=_train)
+    t.set_defaults(handler=_train)
 
     e = sub.add_parser("evaluate", help="evaluate a model on the corpus test split and the functional suite")
     e.add_argument("--model", default=None)
     e.add_argument("--backend", default="auto", choices=["auto", "torch", "onnx"])
     e.add_argument("--split-column", default="split", choices=["split", "random_split"])
     e.add_argument("--output", help="write the full results as JSON here")
-    e.set_defaults(run=_evaluate)
+    e.set_defaults(handler=_evaluate)
 
     d = sub.add_parser("data", help="build or describe the corpus")
     dsub = d.add_subparsers(title="data commands")
     b = dsub.add_parser("build", help="merge JSONL parts and assign splits")
     b.add_argument("sources", nargs="*", help="JSONL parts (default: the corpus itself, re-split)")
     b.add_argument("--seed", type=int, default=13)
-    b.set_defaults(run=_data_build)
+    b.set_defaults(handler=_data_build)
     s = dsub.add_parser("stats", help="print corpus counts as Markdown")
-    s.set_defaults(run=_data_stats)
+    s.set_defaults(handler=_data_stats)
 
     sc = sub.add_parser("screen", help="score a large file into JSONL, resumably",
                         description="Streams CSV, TSV, JSONL or Parquet. Killed and started again, it continues "
@@ -86,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--engine", default="local", choices=["local", "ray"],
                     help="ray: score with Ray Data over an actor pool (pip install 'overclaim[scale]')")
     sc.add_argument("--actors", type=int, default=2, help="Ray actors, one model each")
-    sc.set_defaults(run=_screen)
+    sc.set_defaults(handler=_screen)
 
     v = sub.add_parser("serve", help="run the HTTP API and review page")
     v.add_argument("--model", default=None)
@@ -96,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--max-chars", type=int, default=100_000, help="characters per text")
     v.add_argument("--max-texts", type=int, default=256, help="texts per request")
     v.add_argument("--max-body-bytes", type=int, default=4_000_000)
-    v.set_defaults(run=_serve)
+    v.set_defaults(handler=_serve)
 
     k = sub.add_parser("benchmark", help="run classifiers x datasets and write results, tables and plots")
     k.add_argument("--config", help="TOML file (run, classifiers, train_sets, test_sets, ...)")
@@ -110,12 +110,19 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--test-set", action="append", help="test sets (repeatable)")
     k.add_argument("--bootstrap", type=int, help="bootstrap resamples (default 1000)")
     k.add_argument("--force", action="store_true", help="recompute finished cells")
-    k.set_defaults(run=_benchmark)
+    k.set_defaults(handler=_benchmark)
+
+    c = sub.add_parser("calibrate", help="refit a model's temperature and thresholds on validation data")
+    c.add_argument("--model", default=None)
+    c.add_argument("--validation", default="corpus:validation",
+                   help="labelled source: a file with text/label columns or a named source (default: corpus:validation)")
+    c.add_argument("--data-root")
+    c.set_defaults(handler=_calibrate)
 
     x = sub.add_parser("export", help="export a model folder to ONNX (fp32 and int8)")
     x.add_argument("model", nargs="?", default=None)
     x.add_argument("--no-quantize", action="store_true")
-    x.set_defaults(run=_export)
+    x.set_defaults(handler=_export)
     return parser
 
 
@@ -317,6 +324,17 @@ def _benchmark(args) -> int:
               file=sys.stderr)
     print(f"results: {out / 'results.json'}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _calibrate(args) -> int:
+    from .calibrate import recalibrate
+    from .predict import default_model_path
+
+    cal = recalibrate(args.model or default_model_path(), args.validation, args.data_root)
+    print(f"temperature {cal.temperature:.3f}; fitted on {cal.fitted_on}")
+    for name, point in cal.thresholds.items():
+        print(f"  {name:<15} threshold {point.threshold:.3f}  precision {point.precision:.3f}  recall {point.recall:.3f}")
+    return 0
 
 
 def _export(args) -> int:

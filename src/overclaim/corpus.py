@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import zlib
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -50,13 +51,23 @@ def as_labelled(records: Sequence[dict], split: str, split_column: str = "split"
             claims = [(s, s + n) for s, n in claims if s >= 0]
             if not claims:
                 continue
-            for span in split_sentences(r["text"]):
+            spans = split_sentences(r["text"])
+            context = []
+            for span in spans:
                 piece = r["text"][span.start:span.end]
-                is_claim = any(span.start < e and s < span.end for s, e in claims)
-                if is_claim or len(piece.split()) >= 3:
+                if any(span.start < e and s < span.end for s, e in claims):
                     texts.append(piece)
-                    labels.append(int(is_claim))
+                    labels.append(1)
                     ids.append(f"{r['id']}#{span.start}")
+                elif len(piece.split()) >= 3:
+                    context.append((span.start, piece))
+            # One context sentence per item teaches that backstory alone is not a claim, without
+            # doubling the training time.
+            if context:
+                start, piece = random.Random(zlib.crc32(r["id"].encode())).choice(context)
+                texts.append(piece)
+                labels.append(0)
+                ids.append(f"{r['id']}#{start}")
     return LabelledData(texts, labels, ids, f"corpus:{split_column}={split}")
 
 
@@ -65,6 +76,8 @@ def build(sources: Iterable[str | Path], out: str | Path = CORPUS_FILE, seed: in
     """Merge JSONL parts, drop duplicates, assign both splits and write the corpus. Returns a report."""
     records = [json.loads(line) for src in sources for line in open(src, encoding="utf-8") if line.strip()]
     records, dropped = _drop_duplicates(records, near_duplicate)
+    records, near_suite = _drop_near_functional_cases(records)
+    dropped += near_suite
     units = _units(records)
     for attempt in range(200):
         assignment = _split_by_intervention(units, seed + attempt)
@@ -119,6 +132,18 @@ def _drop_duplicates(records: list[dict], threshold: float):
             for m in members:
                 m["pair_id"] = None
     return kept, dropped
+
+
+def _drop_near_functional_cases(records: list[dict], threshold: float = 0.8):
+    """Keep the behavioural suite independent: drop corpus items that nearly repeat one of its cases."""
+    from .evaluate import FUNCTIONAL_SUITE, load_functional_suite
+    from .leakage import overlap
+
+    if not FUNCTIONAL_SUITE.exists():
+        return records, []
+    found = overlap([c["text"] for c in load_functional_suite()], [r["text"] for r in records], threshold)
+    close = set(found["overlapping_indices"])
+    return [r for k, r in enumerate(records) if k not in close], [records[k]["id"] for k in sorted(close)]
 
 
 def _units(records: list[dict]) -> list[list[dict]]:

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import re
+
+import numpy as np
 from typing import Sequence
 
 
@@ -16,7 +18,7 @@ def overlap(train: Sequence[str], test: Sequence[str], threshold: float = 0.9) -
 
     seen = {normalise(t) for t in train}
     exact = [i for i, t in enumerate(test) if normalise(t) in seen]
-    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=1, dtype="float32")
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=1, dtype=np.float32)
     train_m = vectorizer.fit_transform([normalise(t) for t in train])
     test_m = vectorizer.transform([normalise(t) for t in test])
     near = []

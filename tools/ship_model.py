@@ -1,0 +1,46 @@
+"""Store a trained model folder as the shipped default: fp16 weights, same tokenizer, calibration, metrics
+and model card (re-rendered for the new folder name).
+
+Usage: python tools/ship_model.py runs/v2 models/overclaim-minilm
+"""
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import torch
+from transformers import AutoModelForSequenceClassification
+
+from overclaim.calibrate import recalibrate
+from overclaim.model_card import write_model_card
+from overclaim.predict import Classifier
+from overclaim.train import TrainingConfig, _metrics_at_presets, load_training_data
+
+COPIED = ("tokenizer.json", "tokenizer_config.json", "metrics.json", "training_config.json")
+
+
+def main(source: str, target: str) -> None:
+    src, out = Path(source), Path(target)
+    out.mkdir(parents=True, exist_ok=True)
+    model = AutoModelForSequenceClassification.from_pretrained(src, dtype=torch.float32)
+    model.half().save_pretrained(out)
+    for name in COPIED:
+        shutil.copy2(src / name, out / name)
+    config = TrainingConfig.from_dict(json.loads((src / "training_config.json").read_text()))
+    config.save_fp16 = True
+    (out / "training_config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
+    metrics = json.loads((src / "metrics.json").read_text())
+    train, val, test = load_training_data(config)
+    # Calibrate the stored (fp16) weights themselves, and measure what is shipped.
+    calibration = recalibrate(out, "corpus:validation")
+    clf = Classifier.load(out, backend="torch")
+    metrics["validation"] = _metrics_at_presets(val.labels, clf.predict_proba(val.texts), calibration)
+    metrics["test"] = _metrics_at_presets(test.labels, clf.predict_proba(test.texts), calibration)
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    write_model_card(out, config, metrics, calibration, train, val, test)
+    size = sum(p.stat().st_size for p in out.iterdir() if p.is_file()) / 1e6
+    print(f"{out}: {size:.1f} MB")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:3])
