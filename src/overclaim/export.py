@@ -60,14 +60,34 @@ def export_onnx(model_dir: str | Path, quantize: bool = True, opset: int = 17) -
     # The TorchScript exporter needs no extra packages and handles BERT-family encoders well.
     torch.onnx.export(model, tuple(sample[n] for n in names), str(fp32), input_names=names,
                       output_names=["logits"], dynamic_axes=axes, opset_version=opset, dynamo=False)
+    _fuse_transformer_ops(fp32, model.config)
     paths = {"fp32": fp32}
     if quantize:
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
         int8 = out / INT8_FILE
-        quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
+        import onnx
+
+        # The fused graph uses ONNX Runtime's own operators, whose outputs shape inference cannot type.
+        # Per-channel weights with reduced range keep int8 scores close to fp32 on this small encoder
+        # (per-tensor int8 flipped several decisions in our checks).
+        quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True, reduce_range=True,
+                         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
         paths["int8"] = int8
     return paths
+
+
+def _fuse_transformer_ops(path: Path, config) -> None:
+    """Fuse attention, layer norm and GELU into ONNX Runtime's BERT kernels (a large CPU speed-up);
+    models the optimiser does not know are left as exported."""
+    if config.model_type not in ("bert", "roberta", "distilbert", "xlm-roberta", "electra"):
+        return
+    from onnxruntime.transformers import optimizer
+
+    model_type = "bert" if config.model_type in ("roberta", "xlm-roberta", "electra") else config.model_type
+    fused = optimizer.optimize_model(str(path), model_type=model_type, num_heads=config.num_attention_heads,
+                                     hidden_size=config.hidden_size)
+    fused.save_model_to_file(str(path))
 
 
 def onnx_backend(source: str, positive_index: int, required: bool, prefer_int8: bool = True):
