@@ -66,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     b = dsub.add_parser("build", help="merge JSONL parts and assign splits")
     b.add_argument("sources", nargs="*", help="JSONL parts (default: the corpus itself, re-split)")
     b.add_argument("--seed", type=int, default=13)
+    b.add_argument("--keep-splits", metavar="CORPUS",
+                   help="an earlier corpus.jsonl whose splits are kept; only new items are assigned")
     b.set_defaults(handler=_data_build)
     s = dsub.add_parser("stats", help="print corpus counts as Markdown")
     s.set_defaults(handler=_data_stats)
@@ -259,7 +261,8 @@ def _data_build(args) -> int:
         tmp.write_bytes(corpus.CORPUS_FILE.read_bytes())
         sources = [str(tmp)]
     try:
-        report = corpus.build(sources, seed=args.seed)
+        previous = corpus.load_corpus(args.keep_splits) if args.keep_splits else None
+        report = corpus.build(sources, seed=args.seed, previous=previous)
     finally:
         if not args.sources:
             Path(sources[0]).unlink()

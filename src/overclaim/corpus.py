@@ -72,16 +72,21 @@ def as_labelled(records: Sequence[dict], split: str, split_column: str = "split"
 
 
 def build(sources: Iterable[str | Path], out: str | Path = CORPUS_FILE, seed: int = 13,
-          near_duplicate: float = 0.9) -> dict:
-    """Merge JSONL parts, drop duplicates, assign both splits and write the corpus. Returns a report."""
+          near_duplicate: float = 0.9, previous: Sequence[dict] | None = None) -> dict:
+    """Merge JSONL parts, drop duplicates, assign both splits and write the corpus. Returns a report.
+
+    With ``previous`` (an earlier build), items and interventions keep their earlier splits, so a model
+    trained on the earlier corpus is never tested on items it was trained on; only new ones are assigned.
+    """
     records = [json.loads(line) for src in sources for line in open(src, encoding="utf-8") if line.strip()]
     records, dropped = _drop_duplicates(records, near_duplicate)
     records, near_suite = _drop_near_functional_cases(records)
     dropped += near_suite
     units = _units(records)
+    fixed = _previous_assignment(previous) if previous else None
     for attempt in range(200):
-        assignment = _split_by_intervention(units, seed + attempt)
-        _random_split(units, seed + attempt)
+        assignment = _split_by_intervention(units, seed + attempt, fixed)
+        _random_split(units, seed + attempt, fixed)
         if _every_type_everywhere(records):
             break
     else:
@@ -158,14 +163,29 @@ def _units(records: list[dict]) -> list[list[dict]]:
     return units + list(groups.values())
 
 
-def _split_by_intervention(units: list[list[dict]], seed: int) -> dict[str, str]:
+def _previous_assignment(previous: Sequence[dict]) -> dict:
+    """Held-out interventions, known interventions and per-item splits of an earlier build."""
+    seen = defaultdict(set)
+    for r in previous:
+        seen[r["split"]].update(r["interventions"])
+    # Validation items never name a test intervention, while test items may name validation ones.
+    held = {i: "validation" for i in seen["validation"] - seen["train"]}
+    held.update({i: "test" for i in seen["test"] - seen["train"] - seen["validation"]})
+    return {"interventions": held, "known": set().union(*seen.values()),
+            "split": {r["id"]: r["split"] for r in previous},
+            "random_split": {r["id"]: r["random_split"] for r in previous}}
+
+
+def _split_by_intervention(units: list[list[dict]], seed: int, fixed: dict | None = None) -> dict[str, str]:
     """Hold out whole interventions: a unit goes to test if it names a test intervention, else to
     validation if it names a validation one, else to train. So no held-out intervention is trained on."""
     rng = random.Random(seed)
     mentions = [sorted({i for r in unit for i in r["interventions"]}) for unit in units]
     frequency = Counter(i for m in mentions for i in m)
     bearing = sum(1 for m in mentions if m)
-    candidates = sorted(i for i, n in frequency.items() if n <= COMMON_INTERVENTION_SHARE * bearing)
+    known = fixed["known"] if fixed else set()
+    candidates = sorted(i for i, n in frequency.items()
+                        if n <= COMMON_INTERVENTION_SHARE * bearing and i not in known)
     rng.shuffle(candidates)
     assignment: dict[str, str] = {}
     status = ["train"] * len(units)
@@ -173,6 +193,14 @@ def _split_by_intervention(units: list[list[dict]], seed: int) -> dict[str, str]
     for k, m in enumerate(mentions):
         for i in m:
             by_intervention[i].append(k)
+    if fixed:
+        for held in ("test", "validation"):
+            for intervention, split in fixed["interventions"].items():
+                if split == held:
+                    assignment[intervention] = held
+                    for k in by_intervention.get(intervention, []):
+                        if status[k] == "train":
+                            status[k] = held
     target = HELD_OUT_SHARE * bearing
     for held in ("test", "validation"):
         for intervention in candidates:
@@ -185,6 +213,12 @@ def _split_by_intervention(units: list[list[dict]], seed: int) -> dict[str, str]
                 if status[k] == "train":
                     status[k] = held
     free = [k for k, m in enumerate(mentions) if not m]
+    if fixed:
+        old = {k: fixed["split"].get(units[k][0]["id"]) for k in free}
+        for k, split in old.items():
+            if split:
+                status[k] = split
+        free = [k for k in free if not old[k]]
     _stratified_assign(units, free, status, rng)
     for unit, split in zip(units, status):
         for r in unit:
@@ -192,10 +226,15 @@ def _split_by_intervention(units: list[list[dict]], seed: int) -> dict[str, str]
     return assignment
 
 
-def _random_split(units: list[list[dict]], seed: int) -> None:
+def _random_split(units: list[list[dict]], seed: int, fixed: dict | None = None) -> None:
     rng = random.Random(seed)
     status = [""] * len(units)
-    _stratified_assign(units, list(range(len(units))), status, rng)
+    new = list(range(len(units)))
+    if fixed:
+        for k in range(len(units)):
+            status[k] = fixed["random_split"].get(units[k][0]["id"], "")
+        new = [k for k in new if not status[k]]
+    _stratified_assign(units, new, status, rng)
     for unit, split in zip(units, status):
         for r in unit:
             r["random_split"] = split
