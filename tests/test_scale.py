@@ -10,7 +10,8 @@ from conftest import write_jsonl  # noqa: E402
 
 @pytest.fixture(scope="module")
 def local_ray():
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    # More scheduling slots than actors, so the read task is never starved by the actor pool.
+    ray.init(num_cpus=4, include_dashboard=False, log_to_driver=False)
     yield
     ray.shutdown()
 
