@@ -72,6 +72,16 @@ class Calibration:
             raise ValueError(f"{path}: not a valid thresholds file ({exc})") from exc
 
 
+def parse_threshold(value: str | float | None) -> str | float | None:
+    """A threshold as typed on a command line or in a query string: a number, or a preset's name."""
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return value
+
+
 def fit_temperature(margins, labels) -> float:
     """The temperature that minimises the negative log-likelihood of ``labels`` given logit margins."""
     z = np.asarray(margins, dtype=np.float64)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .calibrate import parse_threshold
 
 MARK_ON, MARK_OFF = "\033[1;31m", "\033[0m"
 
@@ -178,7 +179,7 @@ def _load(args):
 
 
 def _predict(args) -> int:
-    threshold = _threshold(args.threshold)
+    threshold = parse_threshold(args.threshold)
     if args.input:
         from .batch import score_stream
 
@@ -231,15 +232,6 @@ def render_verdict(prediction, color: bool = False) -> str:
     return "\n".join(lines)
 
 
-def _threshold(value):
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        return value
-
-
 def _evaluate(args) -> int:
     from .report import evaluate_model, format_evaluation
 
@@ -279,7 +271,7 @@ def _data_stats(args) -> int:
 
 def _screen(args) -> int:
     options = dict(text_column=args.text_column, id_column=args.id_column,
-                   threshold=_threshold(args.threshold), batch_size=args.batch_size)
+                   threshold=parse_threshold(args.threshold), batch_size=args.batch_size)
     if args.engine == "ray":
         from .scale import screen_ray
 

@@ -26,6 +26,8 @@ try:
 except ImportError:  # pragma: no cover - exercised only without the extra
     raise ImportError("the HTTP server needs: pip install 'overclaim[serve]'") from None
 
+from .calibrate import parse_threshold
+
 API_KEY_ENV = "OVERCLAIM_API_KEY"
 
 
@@ -190,7 +192,7 @@ def create_app(classifier, limits: ServeLimits | None = None, api_key: str | Non
                 rows.append((line, row.get(id_column) or str(line), text))
         if len(rows) > limits.max_texts * 40:
             raise HTTPException(413, f"{len(rows)} rows; at most {limits.max_texts * 40} per upload")
-        cut = resolve_threshold(_number_or_name(threshold))
+        cut = resolve_threshold(parse_threshold(threshold))
         results = []
         for at in range(0, len(rows), limits.max_texts):
             part = rows[at:at + limits.max_texts]
@@ -223,15 +225,6 @@ def create_app(classifier, limits: ServeLimits | None = None, api_key: str | Non
         return resources.files("overclaim").joinpath("static/index.html").read_text(encoding="utf-8")
 
     return app
-
-
-def _number_or_name(value):
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        return value
 
 
 def _card_facts(name: str) -> dict:
