@@ -34,6 +34,12 @@ def count_lines(path: str | Path) -> int | None:
         return sum(block.count(b"\n") for block in iter(lambda: fh.read(1 << 20), b""))
 
 
+def scored_record(row: Row, prediction: dict, keep_fields: bool = True) -> str:
+    """One output line for a scored row: its id, line, (input fields) and the prediction."""
+    record = {"id": row.id, "line": row.line, **({"input": row.fields} if keep_fields else {}), **prediction}
+    return json.dumps(record, ensure_ascii=False, default=str)
+
+
 def score_stream(classifier, path: str | Path, out: IO[str], errors: IO[str] | None = None, *,
                  text_column: str = "text", id_column: str | None = "id", threshold=None,
                  done: set[int] = frozenset(), progress: bool = True, keep_fields: bool = True,
@@ -64,11 +70,7 @@ def score_stream(classifier, path: str | Path, out: IO[str], errors: IO[str] | N
                     lines_out.append(json.dumps({"id": str(row.line), "line": row.line, "error": row.message}))
                 continue
             prediction = next(predictions)
-            record = {"id": row.id, "line": row.line}
-            if keep_fields:
-                record["input"] = row.fields
-            record.update(prediction.to_dict())
-            lines_out.append(json.dumps(record, ensure_ascii=False, default=str))
+            lines_out.append(scored_record(row, prediction.to_dict(), keep_fields))
             report.scored += 1
             report.flagged += int(prediction.flagged)
         # Errors first: a row is "done" once it is in either file, and a crash between the two writes must

@@ -104,13 +104,11 @@ def write_plots(result: dict, out: Path) -> list[Path]:
         for c in rows:
             p, r, _ = precision_recall_curve(c["labels"], c["scores"])
             pr.plot(r, p, label=_label(c))
-            bins = np.linspace(0, 1, 11)
             s, y = np.asarray(c["scores"]), np.asarray(c["labels"])
             which = np.minimum((s * 10).astype(int), 9)
             xs = [s[which == b].mean() for b in range(10) if (which == b).any()]
             ys = [y[which == b].mean() for b in range(10) if (which == b).any()]
             rel.plot(xs, ys, marker="o", label=_label(c))
-            del bins
         pr.set(xlabel="recall", ylabel="precision", title=f"Precision-recall: {test_set}")
         rel.plot([0, 1], [0, 1], ls="--", c="grey")
         rel.set(xlabel="mean score", ylabel="fraction flagged in truth", title=f"Reliability: {test_set}")

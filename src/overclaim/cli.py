@@ -247,18 +247,10 @@ def _evaluate(args) -> int:
 def _data_build(args) -> int:
     from . import corpus
 
+    # build() reads every source before it writes, so the corpus can be its own source.
     sources = args.sources or [str(corpus.CORPUS_FILE)]
-    if not args.sources:
-        tmp = corpus.CORPUS_FILE.with_suffix(".src.jsonl")
-        tmp.write_bytes(corpus.CORPUS_FILE.read_bytes())
-        sources = [str(tmp)]
-    try:
-        previous = corpus.load_corpus(args.keep_splits) if args.keep_splits else None
-        report = corpus.build(sources, seed=args.seed, previous=previous)
-    finally:
-        if not args.sources:
-            Path(sources[0]).unlink()
-    print(json.dumps(report))
+    previous = corpus.load_corpus(args.keep_splits) if args.keep_splits else None
+    print(json.dumps(corpus.build(sources, seed=args.seed, previous=previous)))
     return 0
 
 

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import json
 import random
-import re
 import zlib
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Iterable, Sequence
 
 from .data import LabelledData
+from .leakage import char_ngram_vectorizer, normalise
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 CORPUS_FILE = DATA_DIR / "corpus" / "corpus.jsonl"
@@ -24,10 +24,6 @@ FIELDS = ("id", "text", "flag", "claim_type", "interventions", "conditions", "re
           "claim_sentences", "pair_id", "split", "random_split")
 HELD_OUT_SHARE = 0.15  # of the intervention-bearing units, for validation and for test each
 COMMON_INTERVENTION_SHARE = 0.02  # interventions in more units than this always stay in training
-
-
-def normalise(text: str) -> str:
-    return re.sub(r"\W+", " ", text.lower()).strip()
 
 
 def load_corpus(path: str | Path = CORPUS_FILE) -> list[dict]:
@@ -85,13 +81,12 @@ def build(sources: Iterable[str | Path], out: str | Path = CORPUS_FILE, seed: in
     units = _units(records)
     fixed = _previous_assignment(previous) if previous else None
     for attempt in range(200):
-        assignment = _split_by_intervention(units, seed + attempt, fixed)
+        _split_by_intervention(units, seed + attempt, fixed)
         _random_split(units, seed + attempt, fixed)
         if _every_type_everywhere(records):
             break
     else:
         raise RuntimeError("could not find a split with every claim_type in every split")
-    del assignment
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "w", encoding="utf-8") as fh:
@@ -102,8 +97,6 @@ def build(sources: Iterable[str | Path], out: str | Path = CORPUS_FILE, seed: in
 
 def _drop_duplicates(records: list[dict], threshold: float):
     """Drop exact (normalised) and near duplicates, except between members of one contrast group."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
     seen: set[str] = set()
     kept = []
     dropped = []
@@ -114,8 +107,7 @@ def _drop_duplicates(records: list[dict], threshold: float):
             continue
         seen.add(key)
         kept.append(r)
-    vectors = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5)).fit_transform(
-        [normalise(r["text"]) for r in kept])
+    vectors = char_ngram_vectorizer().fit_transform([normalise(r["text"]) for r in kept])
     similar = (vectors @ vectors.T).tocoo()
     remove: set[int] = set()
     for i, j, value in zip(similar.row, similar.col, similar.data):
@@ -298,5 +290,5 @@ def _table(field: str, records, values, split_column: str, title: str | None = N
         cells = [counts[(v, s)] for s in SPLITS]
         rows.append(f"| {v} | " + " | ".join(map(str, cells)) + f" | {sum(cells)} |")
     totals = [sum(counts[(v, s)] for v in values) for s in SPLITS]
-    rows += [f"| **all** | " + " | ".join(map(str, totals)) + f" | {sum(totals)} |", ""]
+    rows += ["| **all** | " + " | ".join(map(str, totals)) + f" | {sum(totals)} |", ""]
     return rows

@@ -5,7 +5,6 @@ Every error names the file, the line (or row) and the field, so a user can fix t
 from __future__ import annotations
 
 import csv
-import io
 import json
 import sys
 from dataclasses import dataclass, field

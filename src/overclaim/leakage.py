@@ -11,14 +11,19 @@ def normalise(text: str) -> str:
     return re.sub(r"\W+", " ", text.lower()).strip()
 
 
+def char_ngram_vectorizer():
+    """The character 3-5-gram TF-IDF used for every near-duplicate check in the project."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=1, dtype=np.float32)
+
+
 def overlap(train: Sequence[str], test: Sequence[str], threshold: float = 0.9) -> dict:
     """Count test items whose normalised text occurs in training, or whose character 3-5-gram TF-IDF
     cosine similarity to some training item is at least ``threshold``."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
     seen = {normalise(t) for t in train}
     exact = [i for i, t in enumerate(test) if normalise(t) in seen]
-    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=1, dtype=np.float32)
+    vectorizer = char_ngram_vectorizer()
     train_m = vectorizer.fit_transform([normalise(t) for t in train])
     test_m = vectorizer.transform([normalise(t) for t in test])
     near = []

@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from .batch import BatchReport, _completed_lines, count_lines
+from .batch import BatchReport, _completed_lines, count_lines, scored_record
 from .data import Row, RowError, iter_rows
 
 BLOCK_ROWS = 4096
@@ -77,8 +77,7 @@ def screen_ray(model, input_path, output_path, errors_path=None, *, actors: int 
             for item in scored.iter_rows():
                 row = by_line[int(item["line"])]
                 prediction = json.loads(item["result"])
-                lines.append(json.dumps({"id": row.id, "line": row.line, "input": row.fields, **prediction},
-                                        ensure_ascii=False, default=str))
+                lines.append(scored_record(row, prediction))
                 report.scored += 1
                 report.flagged += int(prediction["flagged"])
             out.write("".join(line + "\n" for line in lines))
