@@ -39,3 +39,30 @@ def test_auto_prefers_an_existing_export(exported, trained_tiny):
 def test_onnx_without_export_is_a_clear_error(trained_tiny):
     with pytest.raises(FileNotFoundError, match="overclaim export"):
         Classifier.load(trained_tiny, backend="onnx")
+
+
+def test_onnx_process_does_not_import_torch(exported):
+    """The ONNX backend is the low-memory path: loading it and scoring must not pull in PyTorch."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from overclaim import Classifier\n"
+        f"clf = Classifier.load({str(exported)!r}, backend='onnx')\n"
+        "clf.predict(['Borax cures arthritis. Take a pinch daily.'])\n"
+        "print('torch' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_fast_tokenizer_matches_auto_tokenizer(tiny_model_dir):
+    from transformers import AutoTokenizer
+
+    from overclaim.predict import load_tokenizer
+
+    texts = ["Kratom is a SAFE alternative!!", "naïve café owners swear by 🍵 green tea", "x" * 300]
+    fast, auto = load_tokenizer(str(tiny_model_dir)), AutoTokenizer.from_pretrained(tiny_model_dir)
+    assert fast(texts, truncation=True, max_length=64)["input_ids"] == auto(texts, truncation=True,
+                                                                             max_length=64)["input_ids"]

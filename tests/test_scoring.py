@@ -57,3 +57,41 @@ def test_inputs_shared_across_documents_are_scored_once(tiny_model_dir):
     docs = score_documents(["Same text here.", "Same text here."], tok, backend, max_length=64, batch_size=8)
     assert backend.calls == 1
     assert docs[0].margin == docs[1].margin
+
+
+class ShapeRecordingBackend(CountingBackend):
+    def __init__(self):
+        super().__init__()
+        self.shapes = []
+
+    def margins(self, encoded):
+        self.shapes.append(encoded["input_ids"].shape)
+        return super().margins(encoded)
+
+
+def test_batches_are_bounded_by_count_and_padded_size(tiny_model_dir, monkeypatch):
+    from transformers import AutoTokenizer
+
+    from overclaim import scoring
+
+    monkeypatch.setattr(scoring, "MAX_BATCH_TOKENS", 256)
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    texts = [f"Post {i} about elderberry syrup." for i in range(20)] + ["ginger " * 50 + "tea" for _ in range(6)]
+    texts[20:] = [t + f" number {i}" for i, t in enumerate(texts[20:])]
+    backend = ShapeRecordingBackend()
+    margins = scoring.score_texts(texts, tok, backend, max_length=64, batch_size=8)
+    assert all(rows <= 8 and rows * width <= 256 for rows, width in backend.shapes)
+    assert sum(rows for rows, _ in backend.shapes) == len(texts)
+    # each text's margin is its own token count: results land in input order whatever the batching
+    assert margins.tolist() == [len(tok(t, truncation=True, max_length=64)["input_ids"]) for t in texts]
+
+
+def test_scores_do_not_depend_on_batch_company(tiny_model_dir):
+    from overclaim import Classifier
+
+    clf = Classifier.load(tiny_model_dir, backend="torch")
+    texts = ["Short one.", "A somewhat longer post about turmeric and joint pain, with details.",
+             "Medium length post about sleep."]
+    together = clf.predict_proba(texts, batch_size=3)
+    alone = [clf.predict_proba([t])[0] for t in texts]
+    assert np.allclose(together, alone, atol=1e-5)

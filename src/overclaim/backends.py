@@ -1,8 +1,14 @@
-"""Model runtimes behind the shared scoring path: PyTorch here, ONNX Runtime in ``export``."""
+"""Model runtimes behind the shared scoring path: PyTorch here, ONNX Runtime in ``export``.
+
+PyTorch is imported only when a torch model is loaded, so an ONNX process never pays its memory.
+"""
 from __future__ import annotations
 
 import numpy as np
-import torch
+
+
+# "onnx" runs the int8 export when there is one (else fp32); "onnx-fp32" always the fp32 export.
+BACKENDS = ("auto", "torch", "onnx", "onnx-fp32")
 
 
 class TorchBackend:
@@ -11,10 +17,12 @@ class TorchBackend:
         self.positive_index = positive_index
         self.negative_index = 1 - positive_index if model.config.num_labels == 2 else None
 
-    @torch.inference_mode()
     def margins(self, encoded: dict) -> np.ndarray:
-        inputs = {k: torch.as_tensor(v) for k, v in encoded.items() if k in _MODEL_INPUTS}
-        logits = self.model(**inputs).logits.float()
+        import torch
+
+        with torch.inference_mode():
+            inputs = {k: torch.as_tensor(v) for k, v in encoded.items() if k in _MODEL_INPUTS}
+            logits = self.model(**inputs).logits.float()
         return logit_margin(logits.numpy(), self.positive_index, self.negative_index)
 
 
@@ -32,6 +40,7 @@ def logit_margin(logits: np.ndarray, positive: int, negative: int | None) -> np.
 
 
 def load_torch_model(source: str):
+    import torch
     from transformers import AutoModelForSequenceClassification
 
     try:
@@ -43,14 +52,22 @@ def load_torch_model(source: str):
         raise ModelLoadError(f"{source}: cannot load the model weights ({exc})") from exc
 
 
-def resolve_backend(source: str, backend: str, positive_index: int):
-    """Build the runtime named by ``backend`` ("torch", "onnx" or "auto") for a model source."""
-    if backend not in ("auto", "torch", "onnx"):
-        raise ValueError(f"backend must be 'auto', 'torch' or 'onnx', got {backend!r}")
-    if backend in ("auto", "onnx"):
+def resolve_backend(source: str, backend: str, positive_index: int, threads: int | None = None):
+    """Build the runtime named by ``backend`` (one of ``BACKENDS``) for a model source.
+
+    ``threads`` caps the compute threads (ONNX Runtime's per session; PyTorch's for the whole process)."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}; got {backend!r}")
+    if backend != "torch":
         from . import export
 
-        runtime = export.onnx_backend(source, positive_index, required=backend == "onnx")
+        runtime = export.onnx_backend(source, positive_index, required=backend != "auto",
+                                      prefer_int8=backend != "onnx-fp32", threads=threads)
         if runtime is not None:
             return runtime
-    return TorchBackend(load_torch_model(source), positive_index)
+    model = load_torch_model(source)
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    return TorchBackend(model, positive_index)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .backends import BACKENDS
 from .calibrate import parse_threshold
 
 MARK_ON, MARK_OFF = "\033[1;31m", "\033[0m"
@@ -37,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("predict", help="score texts or a CSV/JSONL/Parquet file")
     p.add_argument("texts", nargs="*", help="texts to score")
     p.add_argument("--model", default=None, help="model folder or hub id (default: the shipped model)")
-    p.add_argument("--backend", default="auto", choices=["auto", "torch", "onnx"])
+    p.add_argument("--backend", default="auto", choices=BACKENDS)
     p.add_argument("--threshold", default=None,
                    help="high_precision, balanced (default), high_recall, or a number in [0, 1]")
     p.add_argument("--input", help="file to score (.csv, .tsv, .jsonl, .parquet)")
@@ -57,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("evaluate", help="evaluate a model on the corpus test split and the functional suite")
     e.add_argument("--model", default=None)
-    e.add_argument("--backend", default="auto", choices=["auto", "torch", "onnx"])
+    e.add_argument("--backend", default="auto", choices=BACKENDS)
     e.add_argument("--split-column", default="split", choices=["split", "random_split"])
     e.add_argument("--output", help="write the full results as JSON here")
     e.set_defaults(handler=_evaluate)
@@ -80,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--output", required=True, help="JSONL output (appended to when resuming)")
     sc.add_argument("--errors", help="malformed rows (default: OUTPUT with .errors.jsonl)")
     sc.add_argument("--model", default=None)
-    sc.add_argument("--backend", default="auto", choices=["auto", "torch", "onnx"])
+    sc.add_argument("--backend", default="auto", choices=BACKENDS)
     sc.add_argument("--threshold", default=None)
     sc.add_argument("--text-column", default="text")
     sc.add_argument("--id-column", default="id")
@@ -93,12 +94,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("serve", help="run the HTTP API and review page")
     v.add_argument("--model", default=None)
-    v.add_argument("--backend", default="auto", choices=["auto", "torch", "onnx"])
+    v.add_argument("--backend", default="auto", choices=BACKENDS)
     v.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
     v.add_argument("--port", type=int, default=8000)
     v.add_argument("--max-chars", type=int, default=100_000, help="characters per text")
     v.add_argument("--max-texts", type=int, default=256, help="texts per request")
     v.add_argument("--max-body-bytes", type=int, default=4_000_000)
+    v.add_argument("--threads", type=int, default=None,
+                   help="CPU threads for the model (default: the runtime's choice, usually all cores)")
     v.set_defaults(handler=_serve)
 
     k = sub.add_parser("benchmark", help="run classifiers x datasets and write results, tables and plots")
@@ -282,7 +285,8 @@ def _serve(args) -> int:
     from .serve import ServeLimits, serve
 
     serve(args.model, args.host, args.port, args.backend,
-          ServeLimits(max_chars=args.max_chars, max_texts=args.max_texts, max_body_bytes=args.max_body_bytes))
+          ServeLimits(max_chars=args.max_chars, max_texts=args.max_texts, max_body_bytes=args.max_body_bytes),
+          args.threads)
     return 0
 
 

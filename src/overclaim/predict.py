@@ -81,13 +81,14 @@ class Classifier:
 
     @classmethod
     def load(cls, path_or_id: str | os.PathLike | None = None, *, backend: str = "auto",
-             max_length: int | None = None, positive_label: str | None = None) -> "Classifier":
+             max_length: int | None = None, positive_label: str | None = None,
+             threads: int | None = None) -> "Classifier":
         """Load the shipped model, a local model folder, or a Hugging Face hub id.
 
-        ``backend`` is ``"torch"``, ``"onnx"`` or ``"auto"`` (ONNX when installed and exported).
+        ``backend`` is ``"torch"``, ``"onnx"`` (int8 when exported, else fp32), ``"onnx-fp32"`` or
+        ``"auto"`` (ONNX when installed and exported, else torch);
+        ``threads`` caps the CPU threads the model computes with (default: the runtime's own choice).
         """
-        from transformers import AutoTokenizer
-
         source = str(path_or_id) if path_or_id is not None else str(default_model_path())
         local = Path(source)
         if local.exists() or path_or_id is None or source.startswith((".", "/", "~")):
@@ -101,10 +102,7 @@ class Classifier:
                         source, THRESHOLDS_FILE)
             calibration = Calibration()
         positive = _positive_index(config, positive_label, source)
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(source)
-        except Exception as exc:  # transformers raises several types for a broken tokenizer
-            raise ModelLoadError(f"{source}: cannot load the tokenizer ({exc})") from exc
+        tokenizer = load_tokenizer(source)
         limit = min(max_length or 512, config.get("max_position_embeddings", 512),
                     getattr(tokenizer, "model_max_length", 512) or 512)
         from transformers.utils import logging as hf_logging
@@ -114,7 +112,7 @@ class Classifier:
         shown = hf_logging.is_progress_bar_enabled()
         hf_logging.disable_progress_bar()  # loading is quick; its bars would clutter every CLI call
         try:
-            runtime = resolve_backend(source, backend, positive)
+            runtime = resolve_backend(source, backend, positive, threads)
         finally:
             if shown:
                 hf_logging.enable_progress_bar()
@@ -156,6 +154,21 @@ class Classifier:
 
     def __repr__(self) -> str:
         return f"Classifier({self.name!r}, backend={type(self.backend).__name__})"
+
+
+def load_tokenizer(source: str):
+    """The model's tokenizer. A folder with ``tokenizer.json`` is read as a fast tokenizer directly:
+    ``AutoTokenizer`` would import PyTorch, a few hundred MB an ONNX process does not need."""
+    try:
+        if (Path(source) / "tokenizer.json").is_file():
+            from transformers import PreTrainedTokenizerFast
+
+            return PreTrainedTokenizerFast.from_pretrained(source)
+        from transformers import AutoTokenizer
+
+        return AutoTokenizer.from_pretrained(source)
+    except Exception as exc:  # transformers raises several types for a broken tokenizer
+        raise ModelLoadError(f"{source}: cannot load the tokenizer ({exc})") from exc
 
 
 def _validate(batch: list) -> None:

@@ -100,19 +100,53 @@ def score_texts(
     batch_size: int = 32,
     progress: Callable[[int], None] | None = None,
 ) -> np.ndarray:
-    """Logit margins for texts that already fit the model, batched in order of length."""
+    """Logit margins for texts that already fit the model, batched in order of token length.
+
+    Each text is tokenised once; batches hold at most ``batch_size`` texts and ``MAX_BATCH_TOKENS``
+    padded tokens, so a batch of long windows stays small in memory while short sentences go in full batches.
+    """
     margins = np.zeros(len(inputs), dtype=np.float32)
-    order = sorted(range(len(inputs)), key=lambda i: len(inputs[i]))
-    for at in range(0, len(order), batch_size):
-        chunk = order[at:at + batch_size]
-        encoded = tokenizer(
-            [inputs[i] for i in chunk], padding=True, truncation=True, max_length=max_length,
-            return_tensors="np",
-        )
-        margins[chunk] = backend.margins(dict(encoded))
+    if not len(inputs):
+        return margins
+    encoded = tokenizer(list(inputs), truncation=True, max_length=max_length)
+    ids = encoded["input_ids"]
+    types = encoded.get("token_type_ids")
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    order = sorted(range(len(inputs)), key=lambda i: len(ids[i]))
+    for chunk in _length_batches(order, [len(x) for x in ids], batch_size):
+        width = max(len(ids[i]) for i in chunk)
+        feed = {"input_ids": np.full((len(chunk), width), pad, dtype=np.int64),
+                "attention_mask": np.zeros((len(chunk), width), dtype=np.int64)}
+        if types is not None:
+            feed["token_type_ids"] = np.zeros((len(chunk), width), dtype=np.int64)
+        for row, i in enumerate(chunk):
+            n = len(ids[i])
+            feed["input_ids"][row, :n] = ids[i]
+            feed["attention_mask"][row, :n] = 1
+            if types is not None:
+                feed["token_type_ids"][row, :n] = types[i]
+        margins[chunk] = backend.margins(feed)
         if progress:
             progress(len(chunk))
     return margins
+
+
+MAX_BATCH_TOKENS = 4096
+
+
+def _length_batches(order: list[int], lengths: list[int], batch_size: int) -> list[list[int]]:
+    """Cut length-sorted indices into batches bounded by count and by padded size (rows x longest)."""
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in order:
+        # Sorted ascending, so the newest item is the longest: padded size is rows x its length.
+        if current and (len(current) >= batch_size or (len(current) + 1) * lengths[i] > MAX_BATCH_TOKENS):
+            batches.append(current)
+            current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches
 
 
 def _token_lengths(tokenizer, pieces: list[str]) -> list[int]:

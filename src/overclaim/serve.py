@@ -248,10 +248,10 @@ def _version() -> str:
 
 
 def serve(model: str | None = None, host: str = "127.0.0.1", port: int = 8000, backend: str = "auto",
-          limits: ServeLimits | None = None) -> None:
+          limits: ServeLimits | None = None, threads: int | None = None) -> None:
     import uvicorn
 
     from .predict import Classifier
 
-    app = create_app(Classifier.load(model, backend=backend), limits)
+    app = create_app(Classifier.load(model, backend=backend, threads=threads), limits)
     uvicorn.run(app, host=host, port=port, log_level="info")
