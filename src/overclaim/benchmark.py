@@ -74,11 +74,13 @@ class BenchmarkConfig:
 class Scorer:
     """Uniform interface over every classifier kind: ``scores(texts) -> np.ndarray``, thresholds, size."""
 
-    def __init__(self, scores: Callable, thresholds: dict[str, float], size_bytes: int | None, detail: str):
+    def __init__(self, scores: Callable, thresholds: dict[str, float], size_bytes: int | None, detail: str,
+                 train_seconds: float | None = None):
         self.scores = scores
         self.thresholds = thresholds
         self.size_bytes = size_bytes
         self.detail = detail
+        self.train_seconds = train_seconds
 
 
 def run_benchmark(config: BenchmarkConfig, argv: list[str] | None = None, progress: bool = True) -> dict:
@@ -186,19 +188,24 @@ def _build_scorer(spec: ClassifierSpec, train_set, dataset, out: Path, config: B
             finetune(TrainingConfig.from_dict(options))
         clf = Classifier.load(folder, backend="torch")
         thresholds = {name: clf.calibration.resolve(name) for name in PRESETS}
-        return Scorer(clf.predict_proba, thresholds, _folder_size(folder), str(folder))
+        # The training run's own wall clock, also when the model was trained by an earlier run of the matrix.
+        trained = json.loads((folder / "metrics.json").read_text()).get("train_seconds")
+        return Scorer(clf.predict_proba, thresholds, _folder_size(folder), str(folder), trained)
     from .baselines import KeywordBaseline, tfidf_logistic_regression
     from .calibrate import choose_thresholds
 
     estimator = tfidf_logistic_regression(**spec.options) if spec.kind == "tfidf_lr" else KeywordBaseline()
+    started = time.perf_counter()
     estimator.fit(train.texts, train.labels)
+    fit_seconds = time.perf_counter() - started
 
     def scores(texts):
         return estimator.predict_proba(list(texts))[:, 1]
 
     points = choose_thresholds(scores(validation.texts), validation.labels)
     size = sum(getattr(step, "coef_", np.zeros(0)).nbytes for step in _steps(estimator))
-    return Scorer(scores, {k: v.threshold for k, v in points.items()}, size, f"{spec.kind} fit on {train_set}")
+    return Scorer(scores, {k: v.threshold for k, v in points.items()}, size, f"{spec.kind} fit on {train_set}",
+                  round(fit_seconds, 2))
 
 
 def _validation_for(train_set: str, dataset) -> LabelledData:
@@ -228,6 +235,7 @@ def _evaluate_cell(scorer: Scorer, test: LabelledData, train: LabelledData | Non
     labels = np.asarray(test.labels)
     cell = {"n": len(test), "positives": int(labels.sum()), "detail": scorer.detail,
             "posts_per_second": round(len(test) / max(elapsed, 1e-9), 1), "model_bytes": scorer.size_bytes,
+            "train_seconds": scorer.train_seconds,
             "thresholds": scorer.thresholds, "metrics": {}, "scores": scores.round(5).tolist(),
             "labels": labels.tolist()}
     for name, cut in scorer.thresholds.items():

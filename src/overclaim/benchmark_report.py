@@ -65,6 +65,10 @@ def write_summary(result: dict, path: Path) -> None:
                 f"{c['functional'][t]['pass_rate']:.2f}" for c in functional) + " |")
         lines.append("")
     lines += ["## Cross-dataset F1 (balanced threshold)", "", _heatmap_table(cells), ""]
+    trained = {(_label(c), c["train_seconds"]) for c in cells if c.get("train_seconds") is not None}
+    if trained:
+        lines += ["## Training time (wall clock, this machine)", "", "| classifier (trained on) | seconds |",
+                  "|---|---:|"] + [f"| {label} | {seconds:.1f} |" for label, seconds in sorted(trained)] + [""]
     errors = [c for c in result["cells"] if "error" in c]
     if errors:
         lines += ["## Cells that failed", ""]
