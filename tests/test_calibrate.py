@@ -19,8 +19,19 @@ def test_thresholds_meet_their_targets_on_the_fitting_data():
     assert points["high_precision"].precision >= 0.95
     assert points["high_recall"].recall >= 0.95
     assert points["high_precision"].threshold >= points["high_recall"].threshold
-    f1 = [2 * p.precision * p.recall / (p.precision + p.recall) for p in points.values()]
-    assert max(f1) == f1[1]
+
+
+def test_balanced_is_half_the_best_f1_and_near_the_best():
+    rng = np.random.default_rng(2)
+    logit = rng.normal(-0.5, 2.5, 20000)
+    labels = rng.random(20000) < 1 / (1 + np.exp(-logit))
+    scores = 1 / (1 + np.exp(-logit))  # calibrated by construction
+    balanced = choose_thresholds(scores, labels)["balanced"]
+    grid = np.linspace(0.01, 0.99, 99)
+    f1 = [2 * (labels & (scores >= t)).sum() / (labels.sum() + (scores >= t).sum()) for t in grid]
+    assert balanced.threshold == pytest.approx(max(f1) / 2, abs=0.01)
+    achieved = 2 * balanced.precision * balanced.recall / (balanced.precision + balanced.recall)
+    assert achieved >= max(f1) - 0.01
 
 
 def test_save_load_and_resolve(tmp_path):
