@@ -152,7 +152,8 @@ def _length_batches(order: list[int], lengths: list[int], batch_size: int) -> li
 def _token_lengths(tokenizer, pieces: list[str]) -> list[int]:
     if not pieces:
         return []
-    encoded = tokenizer(pieces, add_special_tokens=False, truncation=False)["input_ids"]
+    # verbose=False: measuring over-long pieces is the point here, so the "longer than maximum" warning is noise.
+    encoded = tokenizer(pieces, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
     return [len(ids) for ids in encoded]
 
 
@@ -160,7 +161,7 @@ def _split_long_span(text: str, span: Span, tokenizer, budget: int) -> list[tupl
     """Cut a sentence longer than the model's window into token-aligned pieces."""
     piece = text[span.start:span.end]
     offsets = tokenizer(piece, add_special_tokens=False, return_offsets_mapping=True,
-                        truncation=False)["offset_mapping"]
+                        truncation=False, verbose=False)["offset_mapping"]
     parts = []
     for at in range(0, len(offsets), budget):
         chunk = offsets[at:at + budget]
