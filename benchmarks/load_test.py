@@ -107,7 +107,8 @@ def main() -> None:
         "backend": args.backend, "clients": args.clients, "seconds": round(elapsed, 1), "requests": stats["sent"],
         "answered": int(len(lat)), "5xx": stats["5xx"], "lost": stats["lost"], "wrong": stats["wrong"],
         "requests_per_s": round(rps, 1), "p50_ms": round(float(np.percentile(lat, 50)), 1),
-        "p95_ms": round(float(np.percentile(lat, 95)), 1), "offline_posts": len(batch), "offline_posts_per_s": round(offline, 1),
+        "p95_ms": round(float(np.percentile(lat, 95)), 1),
+        "offline_posts": len(batch), "offline_posts_per_s": round(offline, 1),
         "served_share_of_offline": round(rps / offline, 3),
     }
     print(json.dumps(result, indent=2))
