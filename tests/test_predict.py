@@ -89,3 +89,8 @@ def test_plain_transformers_pipeline_loads_the_folder(trained_tiny):
 
     out = pipeline("text-classification", model=str(trained_tiny))("Garlic cures colds.")
     assert out[0]["label"] in {"no_claim", "unsupported_claim"}
+
+
+def test_gpu_device_with_an_onnx_backend_is_refused(tiny_model_dir):
+    with pytest.raises(ValueError, match="ONNX backends run on the CPU"):
+        Classifier.load(tiny_model_dir, backend="onnx", device="cuda")

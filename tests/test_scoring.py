@@ -95,3 +95,17 @@ def test_scores_do_not_depend_on_batch_company(tiny_model_dir):
     together = clf.predict_proba(texts, batch_size=3)
     alone = [clf.predict_proba([t])[0] for t in texts]
     assert np.allclose(together, alone, atol=1e-5)
+
+
+def test_batching_keeps_short_inputs_out_of_long_batches():
+    from overclaim.scoring import _length_batches
+
+    lengths = [5] * 10 + [100]
+    batches = _length_batches(list(range(11)), lengths, batch_size=32)
+    # one batch of all eleven would pad ten 5-token sentences to 100 tokens
+    assert batches == [list(range(10)), [10]]
+    same = [7] * 70
+    batches = _length_batches(list(range(70)), same, batch_size=32)
+    # equal lengths: no padding to save, so the fewest batches the row cap allows
+    assert len(batches) == 3 and max(len(b) for b in batches) <= 32
+    assert [i for b in batches for i in b] == list(range(70))

@@ -29,8 +29,7 @@ def test_flags_clear_unsupported_claims(clf, text):
 
 @pytest.mark.parametrize("text", [
     "Methadone and buprenorphine lower the risk of dying from an overdose.",
-    pytest.param("Naloxone reverses opioid overdoses.", marks=pytest.mark.xfail(
-        reason="known false alarm of the shipped model on short plain supported claims", strict=True)),
+    "Naloxone reverses opioid overdoses.",
     "My pharmacy is closed on Sunday, so I picked up my prescription on Saturday.",
 ])
 def test_does_not_flag_evidence_or_ordinary_talk(clf, text):

@@ -32,6 +32,20 @@ def test_config_rejects_bad_values(tmp_path):
         TrainingConfig.from_dict({"epoch": 3})
     with pytest.raises(ValueError, match="max_length"):
         TrainingConfig(max_length=4096)
+    with pytest.raises(ValueError, match="device"):
+        TrainingConfig(device="gpu")
+
+
+def test_asking_for_a_missing_gpu_is_an_error_and_auto_falls_back():
+    import torch
+
+    from overclaim.train import training_device
+
+    if torch.cuda.is_available():
+        pytest.skip("this check needs a machine without a CUDA GPU")
+    with pytest.raises(RuntimeError, match="no CUDA GPU"):
+        training_device("cuda")
+    assert training_device("auto") == "cpu"
 
 
 def test_interrupted_run_resumes_from_its_last_checkpoint(tiny_model_dir, labelled_csv, tmp_path, caplog):
@@ -64,3 +78,4 @@ def test_training_metrics_are_recorded(trained_tiny):
         load_labelled(json.loads((trained_tiny / "training_config.json").read_text())["train_file"],
                       label_column="label"))
     assert "auroc" in metrics["validation"]["threshold_free"]
+    assert metrics["device"] == "cpu"

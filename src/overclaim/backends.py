@@ -21,8 +21,9 @@ class TorchBackend:
         import torch
 
         with torch.inference_mode():
-            inputs = {k: torch.as_tensor(v) for k, v in encoded.items() if k in _MODEL_INPUTS}
-            logits = self.model(**inputs).logits.float()
+            device = next(self.model.parameters()).device
+            inputs = {k: torch.as_tensor(v, device=device) for k, v in encoded.items() if k in _MODEL_INPUTS}
+            logits = self.model(**inputs).logits.float().cpu()
         return logit_margin(logits.numpy(), self.positive_index, self.negative_index)
 
 
@@ -52,13 +53,18 @@ def load_torch_model(source: str):
         raise ModelLoadError(f"{source}: cannot load the model weights ({exc})") from exc
 
 
-def resolve_backend(source: str, backend: str, positive_index: int, threads: int | None = None):
+def resolve_backend(source: str, backend: str, positive_index: int, threads: int | None = None,
+                    device: str | None = None):
     """Build the runtime named by ``backend`` (one of ``BACKENDS``) for a model source.
 
-    ``threads`` caps the compute threads (ONNX Runtime's per session; PyTorch's for the whole process)."""
+    ``threads`` caps the compute threads (ONNX Runtime's per session; PyTorch's for the whole process);
+    ``device`` other than the CPU needs PyTorch, so "auto" then means torch."""
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}; got {backend!r}")
-    if backend != "torch":
+    on_gpu = device not in (None, "cpu")
+    if on_gpu and backend.startswith("onnx"):
+        raise ValueError(f"device {device!r} needs backend 'torch' or 'auto' (the ONNX backends run on the CPU)")
+    if backend != "torch" and not on_gpu:
         from . import export
 
         runtime = export.onnx_backend(source, positive_index, required=backend != "auto",
@@ -66,6 +72,8 @@ def resolve_backend(source: str, backend: str, positive_index: int, threads: int
         if runtime is not None:
             return runtime
     model = load_torch_model(source)
+    if on_gpu:
+        model = model.to(device)
     if threads:
         import torch
 

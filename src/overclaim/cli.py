@@ -60,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--model", default=None)
     e.add_argument("--backend", default="auto", choices=BACKENDS)
     e.add_argument("--split-column", default="split", choices=["split", "random_split"])
+    e.add_argument("--device", default=None, help="run the torch backend here, e.g. cuda (default: CPU)")
     e.add_argument("--output", help="write the full results as JSON here")
     e.set_defaults(handler=_evaluate)
 
@@ -178,7 +179,7 @@ def _train(args) -> int:
 def _load(args):
     from .predict import Classifier
 
-    return Classifier.load(args.model, backend=args.backend)
+    return Classifier.load(args.model, backend=args.backend, device=getattr(args, "device", None))
 
 
 def _predict(args) -> int:

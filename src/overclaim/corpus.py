@@ -78,6 +78,7 @@ def build(sources: Iterable[str | Path], out: str | Path = CORPUS_FILE, seed: in
     records, dropped = _drop_duplicates(records, near_duplicate)
     records, near_suite = _drop_near_functional_cases(records)
     dropped += near_suite
+    _unpair_broken_groups(records)
     units = _units(records)
     fixed = _previous_assignment(previous) if previous else None
     for attempt in range(200):
@@ -117,18 +118,19 @@ def _drop_duplicates(records: list[dict], threshold: float):
                 continue
             remove.add(j)
     dropped += [kept[j]["id"] for j in sorted(remove)]
-    kept = [r for k, r in enumerate(kept) if k not in remove]
-    # A contrast group that lost its flagged anchor or all its twins is no longer a pair.
+    return [r for k, r in enumerate(kept) if k not in remove], dropped
+
+
+def _unpair_broken_groups(records: list[dict]) -> None:
+    """A contrast group that lost its flagged anchor or all its twins to a drop is no longer a pair."""
     groups = defaultdict(list)
-    for r in kept:
+    for r in records:
         if r.get("pair_id"):
             groups[r["pair_id"]].append(r)
     for members in groups.values():
-        flags = {m["flag"] for m in members}
-        if flags != {0, 1}:
+        if {m["flag"] for m in members} != {0, 1}:
             for m in members:
                 m["pair_id"] = None
-    return kept, dropped
 
 
 def _drop_near_functional_cases(records: list[dict], threshold: float = 0.8):

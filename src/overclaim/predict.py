@@ -82,12 +82,13 @@ class Classifier:
     @classmethod
     def load(cls, path_or_id: str | os.PathLike | None = None, *, backend: str = "auto",
              max_length: int | None = None, positive_label: str | None = None,
-             threads: int | None = None) -> "Classifier":
+             threads: int | None = None, device: str | None = None) -> "Classifier":
         """Load the shipped model, a local model folder, or a Hugging Face hub id.
 
         ``backend`` is ``"torch"``, ``"onnx"`` (int8 when exported, else fp32), ``"onnx-fp32"`` or
         ``"auto"`` (ONNX when installed and exported, else torch);
-        ``threads`` caps the CPU threads the model computes with (default: the runtime's own choice).
+        ``threads`` caps the CPU threads the model computes with (default: the runtime's own choice);
+        ``device`` (``"cuda"``, ``"cuda:1"``, ...) runs the torch backend on a GPU.
         """
         source = str(path_or_id) if path_or_id is not None else str(default_model_path())
         local = Path(source)
@@ -112,7 +113,7 @@ class Classifier:
         shown = hf_logging.is_progress_bar_enabled()
         hf_logging.disable_progress_bar()  # loading is quick; its bars would clutter every CLI call
         try:
-            runtime = resolve_backend(source, backend, positive, threads)
+            runtime = resolve_backend(source, backend, positive, threads, device)
         finally:
             if shown:
                 hf_logging.enable_progress_bar()
