@@ -43,11 +43,11 @@ def write_model_card(folder: Path, config, metrics: dict, calibration, train, va
         f"learning rate {config.learning_rate}, warmup {config.warmup_ratio}, weight decay "
         f"{config.weight_decay}, seed {config.seed}, class weighting {config.class_weighting} "
         "(all in training_config.json)",
-        f"- training time: {metrics['train_seconds']} s on {platform.machine()} CPU",
+        f"- training time: {metrics['train_seconds']} s on {_trained_on(metrics)}",
         f"- calibration: temperature scaling, T = {calibration.temperature:.3f}, fitted on "
         f"{calibration.fitted_on}",
         f"- date: {datetime.date.today().isoformat()}",
-        "- package versions: " + ", ".join(f"{k} {v}" for k, v in package_versions().items()), "",
+        "- package versions (when this card was written): " + ", ".join(f"{k} {v}" for k, v in package_versions().items()), "",
         "## Measured results", "",
     ]
     for split in ("validation", "test"):
@@ -84,3 +84,8 @@ def write_model_card(folder: Path, config, metrics: dict, calibration, train, va
     path = folder / "README.md"
     path.write_text("\n".join(lines))
     return path
+
+
+def _trained_on(metrics: dict) -> str:
+    device = metrics.get("device", "cpu")
+    return f"{platform.machine()} CPU" if device == "cpu" else device.replace("cuda (", "GPU (")
