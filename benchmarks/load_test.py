@@ -60,15 +60,7 @@ async def run(url, texts, clients, seconds):
     return stats, elapsed
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--model", default=None)
-    parser.add_argument("--backend", default="torch")
-    parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--seconds", type=float, default=30)
-    parser.add_argument("--threads", type=int, default=None, help="model threads in the server")
-    args = parser.parse_args()
-    texts = posts()
+def one_run(args, texts: list[str]) -> dict:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -103,7 +95,7 @@ def main() -> None:
     offline = len(batch) / (time.perf_counter() - started)
     lat = np.array(stats["latencies"])
     rps = len(lat) / elapsed
-    result = {
+    return {
         "backend": args.backend, "clients": args.clients, "seconds": round(elapsed, 1), "requests": stats["sent"],
         "answered": int(len(lat)), "5xx": stats["5xx"], "lost": stats["lost"], "wrong": stats["wrong"],
         "requests_per_s": round(rps, 1), "p50_ms": round(float(np.percentile(lat, 50)), 1),
@@ -111,7 +103,29 @@ def main() -> None:
         "offline_posts": len(batch), "offline_posts_per_s": round(offline, 1),
         "served_share_of_offline": round(rps / offline, 3),
     }
-    print(json.dumps(result, indent=2))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--backend", default="torch")
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--threads", type=int, default=None, help="model threads in the server")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="independent runs (fresh server each); on a shared machine one run is noisy")
+    args = parser.parse_args()
+    texts = posts()
+    runs = []
+    for _ in range(args.repeat):
+        runs.append(one_run(args, texts))
+        print(json.dumps(runs[-1]), flush=True)
+    if args.repeat > 1:
+        shares = sorted(r["served_share_of_offline"] for r in runs)
+        print(json.dumps({"runs": len(runs), "served_share_median": float(np.median(shares)),
+                          "served_share_min": shares[0], "served_share_max": shares[-1],
+                          "5xx": sum(r["5xx"] for r in runs), "lost": sum(r["lost"] for r in runs),
+                          "wrong": sum(r["wrong"] for r in runs)}))
 
 
 if __name__ == "__main__":
