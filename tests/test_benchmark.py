@@ -61,6 +61,26 @@ def test_finished_cells_are_skipped_unless_forced(tmp_path, files):
     assert run_benchmark(config, progress=False)["cells"][0]["n"] == 12
 
 
+def test_changed_data_or_model_under_the_same_name_is_recomputed(tmp_path, files, trained_tiny):
+    import shutil
+
+    config = _config(tmp_path, files, [ClassifierSpec("tfidf", "tfidf_lr")], [files["test"]])
+    assert run_benchmark(config, progress=False)["cells"][0]["n"] == 12
+    with open(files["test"], "a") as fh:
+        fh.write('"One more safe post about a pharmacy visit.",0\n')
+    assert run_benchmark(config, progress=False)["cells"][0]["n"] == 13
+
+    model = tmp_path / "model"
+    shutil.copytree(trained_tiny, model)
+    config = _config(tmp_path, files, [ClassifierSpec("tiny", "model", str(model))], [files["test"]])
+    first = run_benchmark(config, progress=False)["cells"][0]
+    thresholds = json.loads((model / "thresholds.json").read_text())
+    thresholds["thresholds"]["balanced"]["threshold"] = 0.123
+    (model / "thresholds.json").write_text(json.dumps(thresholds))
+    again = run_benchmark(config, progress=False)["cells"][0]
+    assert first["metrics"]["balanced"]["threshold"] != again["metrics"]["balanced"]["threshold"] == 0.123
+
+
 def test_bad_cells_fail_alone_with_a_clear_error(tmp_path, files):
     classifiers = [ClassifierSpec("tfidf", "tfidf_lr"),
                    ClassifierSpec("broken-import", "callable", "no_such_module_xyz:score"),

@@ -108,7 +108,8 @@ def run_benchmark(config: BenchmarkConfig, argv: list[str] | None = None, progre
     bar = tqdm(plan, desc="benchmark", unit="cell", disable=not progress, file=sys.stderr)
     scorers: dict[tuple, Scorer | Exception] = {}
     for spec, train_set, test_set in bar:
-        key = _cell_key(spec, train_set, test_set)
+        key = _cell_key(spec, train_set, test_set, _model_fingerprint(spec),
+                        [_data_fingerprint(dataset(name)) for name in (train_set, test_set) if name])
         bar.set_description(f"{spec.name} | {train_set or 'pretrained'} -> {test_set}")
         path = cells_dir / f"{key}.json"
         if path.exists() and not config.force:
@@ -270,10 +271,41 @@ def _folder_size(path) -> int | None:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and "onnx" not in p.parts)
 
 
-def _cell_key(spec: ClassifierSpec, train_set, test_set) -> str:
-    ident = json.dumps([dataclasses.asdict(spec), train_set, test_set], sort_keys=True)
+def _cell_key(spec: ClassifierSpec, train_set, test_set, model_print: str = "", data_prints=()) -> str:
+    # Content, not only names, goes into the key: a re-trained model folder or an edited data file under
+    # the same name must not be answered from a stale cell.
+    ident = json.dumps([dataclasses.asdict(spec), train_set, test_set, model_print, list(data_prints)],
+                       sort_keys=True)
     return f"{_slug(spec.name)}__{_slug(train_set or 'pretrained')}__{_slug(test_set)}__" + \
         hashlib.sha1(ident.encode()).hexdigest()[:8]
+
+
+def _model_fingerprint(spec: ClassifierSpec) -> str:
+    """Digest of a local model folder's weights, config, calibration and ONNX exports ("" for hub ids)."""
+    if spec.kind != "model":
+        return ""
+    from .predict import default_model_path
+
+    folder = Path(spec.ref) if spec.ref else Path(default_model_path())
+    if not folder.is_dir():
+        return ""
+    digest = hashlib.sha1()
+    for name in ("config.json", "thresholds.json", "model.safetensors"):
+        if (folder / name).exists():
+            digest.update(name.encode() + (folder / name).read_bytes())
+    # Which backend "auto" picks depends on the exports present; sizes tell the exports apart cheaply.
+    for onnx_file in sorted((folder / "onnx").glob("*.onnx")) if (folder / "onnx").is_dir() else []:
+        digest.update(f"{onnx_file.name}:{onnx_file.stat().st_size}".encode())
+    return digest.hexdigest()
+
+
+def _data_fingerprint(data) -> str:
+    if isinstance(data, Exception):
+        return ""
+    digest = hashlib.sha1()
+    for text, label in zip(data.texts, data.labels):
+        digest.update(f"{label}\t{text}\n".encode())
+    return digest.hexdigest()
 
 
 def _slug(text: str) -> str:
