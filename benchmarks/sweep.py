@@ -77,7 +77,7 @@ def table(results: list[dict], select: str, chosen: str | None) -> str:
         m, ev = r["metrics"], r.get("evaluation")
         test = m.get("test", {})
         bal, free = test.get("balanced", {}), test.get("threshold_free", {})
-        changed = ", ".join(f"{k}={v}" for k, v in r["options"].items() if k in r.get("overrides", r["options"]))
+        changed = ", ".join(f"{k}={r['options'][k]}" for k in r["overrides"])
         func_min = f"{ev['functional_min_pass_rate']:.2f}" if ev else ""
         passing = (f"{sum(v['pass_rate'] >= 0.85 for v in ev['functional'].values())}/{len(ev['functional'])}"
                    if ev else "")
@@ -107,15 +107,14 @@ def main(argv=None) -> int:
         common[key] = parse_value(value)
     runs = spec["run"]
     base = Path(args.output_dir) / sweep["name"]
+    overrides = [{k: v for k, v in run.items() if k != "name"} for run in runs]
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        futures = []
-        for run in runs:
-            overrides = {k: v for k, v in run.items() if k != "name"}
-            futures.append(pool.submit(run_one, run["name"], {**common, **overrides}, base / run["name"],
-                                       bool(sweep.get("evaluate")), args.threads, args.eval_device))
+        futures = [pool.submit(run_one, run["name"], {**common, **changed}, base / run["name"],
+                               bool(sweep.get("evaluate")), args.threads, args.eval_device)
+                   for run, changed in zip(runs, overrides)]
         results = [f.result() for f in futures]
-    for run, r in zip(runs, results):
-        r["overrides"] = [k for k in run if k != "name"]
+    for r, changed in zip(results, overrides):
+        r["overrides"] = list(changed)
     ok = [r for r in results if "metrics" in r]
     chosen = max(ok, key=lambda r: dig(r["metrics"], sweep["select"]))["name"] if ok else None
     report = {"sweep": sweep, "common": common, "chosen": chosen, "runs": results}

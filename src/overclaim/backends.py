@@ -21,8 +21,8 @@ class TorchBackend:
         import torch
 
         with torch.inference_mode():
-            device = next(self.model.parameters()).device
-            inputs = {k: torch.as_tensor(v, device=device) for k, v in encoded.items() if k in _MODEL_INPUTS}
+            inputs = {k: torch.as_tensor(v, device=self.model.device) for k, v in encoded.items()
+                      if k in _MODEL_INPUTS}
             logits = self.model(**inputs).logits.float().cpu()
         return logit_margin(logits.numpy(), self.positive_index, self.negative_index)
 

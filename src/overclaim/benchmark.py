@@ -107,8 +107,10 @@ def run_benchmark(config: BenchmarkConfig, argv: list[str] | None = None, progre
     cells = []
     bar = tqdm(plan, desc="benchmark", unit="cell", disable=not progress, file=sys.stderr)
     scorers: dict[tuple, Scorer | Exception] = {}
+    # Hashing a model folder reads its weights: once per classifier, not once per cell.
+    model_prints = {spec.name: _model_fingerprint(spec) for spec in config.classifiers}
     for spec, train_set, test_set in bar:
-        key = _cell_key(spec, train_set, test_set, _model_fingerprint(spec),
+        key = _cell_key(spec, train_set, test_set, model_prints[spec.name],
                         [_data_fingerprint(dataset(name)) for name in (train_set, test_set) if name])
         bar.set_description(f"{spec.name} | {train_set or 'pretrained'} -> {test_set}")
         path = cells_dir / f"{key}.json"

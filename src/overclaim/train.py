@@ -58,7 +58,6 @@ class TrainingConfig:
     threads: int | None = None
     device: str = "auto"  # "auto" trains on a CUDA GPU when one is visible, else on the CPU
 
-
     def __post_init__(self):
         if not 0 < self.validation_fraction < 1:
             raise ValueError(f"validation_fraction must be in (0, 1), got {self.validation_fraction}")
