@@ -24,21 +24,23 @@ import numpy as np
 
 
 def texts(n: int, seed: int = 0) -> tuple[list[str], int]:
-    """Mostly ~180-character posts; every 20th text a multi-paragraph article of several long items."""
+    """Mostly ~180-character posts, all distinct; every 20th text a multi-paragraph article of three long items.
+
+    Distinct, because overclaim scores a repeated input once per call: repeats would flatter it against the
+    pipeline, which scores every copy."""
     from overclaim.corpus import load_corpus
 
     records = load_corpus()
     rng = random.Random(seed)
     posts = [r["text"] for r in records if 120 <= len(r["text"]) <= 240]
     long = [r["text"] for r in records if len(r["text"]) > 500]
-    out, short = [], 0
-    for i in range(n):
-        if i % 20 == 19:
-            out.append("\n\n".join(rng.sample(long, 3)))
-        else:
-            out.append(rng.choice(posts))
-            short += 1
-    return out, short
+    n_long = n // 20
+    if n - n_long > len(posts):
+        raise ValueError(f"the corpus has {len(posts)} posts of 120-240 characters; ask for at most "
+                         f"{len(posts) + len(posts) // 19} texts")
+    short = iter(rng.sample(posts, n - n_long))
+    out = ["\n\n".join(rng.sample(long, 3)) if i % 20 == 19 else next(short) for i in range(n)]
+    return out, n - n_long
 
 
 def _worker(kind: str, model: str, n: int) -> dict:

@@ -93,3 +93,17 @@ def test_functional_suite_is_well_formed_and_separate_from_the_corpus(records):
 
     near = overlap([c["text"] for c in cases], [r["text"] for r in records], threshold=0.8)
     assert near["total"] == 0, [records[i]["id"] for i in near["overlapping_indices"]]
+
+
+def test_labelled_split_carries_claim_sentences_for_the_sentence_head():
+    records = [
+        {"id": "x1", "text": "I run daily. Garlic cured my flu overnight.", "flag": 1, "split": "train",
+         "claim_sentences": ["Garlic cured my flu overnight."]},
+        {"id": "x2", "text": "Flu shots lower the risk of flu.", "flag": 0, "split": "train", "claim_sentences": []},
+    ]
+    data = corpus.as_labelled(records, "train", claim_sentences=True)
+    assert data.texts[:2] == [r["text"] for r in records]
+    assert data.claims_of(0) == ["Garlic cured my flu overnight."]
+    # the claim sentence and one context sentence are extra examples, without sentence annotations
+    assert data.texts[2:] == ["Garlic cured my flu overnight.", "I run daily."]
+    assert data.claims_of(2) is None and len(data.claim_sentences) == len(data)

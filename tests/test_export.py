@@ -31,6 +31,17 @@ def test_onnx_backend_matches_torch(exported):
     assert [[(s.start, s.end) for s in p.sentences] for p in a] == [[(s.start, s.end) for s in p.sentences] for p in b]
 
 
+def test_sentence_head_export_matches_torch_sentence_scores(exported):
+    text = "I walk every morning. Sea moss cured my thyroid, so I stopped my pills. The weather was fine."
+    torch_clf = Classifier.load(exported, backend="torch")
+    onnx_clf = Classifier.load(exported, backend="onnx-fp32")
+    assert torch_clf.backend.sentence_head and onnx_clf.backend.sentence_head
+    a, b = torch_clf.predict(text), onnx_clf.predict(text)
+    assert len(a.sentences) == 3
+    assert np.allclose([s.score for s in a.sentences], [s.score for s in b.sentences], atol=1e-4)
+    assert np.isclose(a.score, b.score, atol=1e-4)
+
+
 def test_auto_prefers_an_existing_export(exported, trained_tiny):
     assert type(Classifier.load(exported).backend).__name__ == "OnnxBackend"
     assert type(Classifier.load(trained_tiny).backend).__name__ == "TorchBackend"

@@ -12,6 +12,7 @@ def test_output_is_a_standard_model_folder(trained_tiny):
             "thresholds.json", "README.md"} <= names
     config = json.loads((trained_tiny / "config.json").read_text())
     assert config["id2label"] == {"0": "no_claim", "1": "unsupported_claim"}
+    assert config["overclaim_sentence_head"] == "mean_pool"  # trained with the in-pass sentence head
     thresholds = json.loads((trained_tiny / "thresholds.json").read_text())
     assert set(thresholds["thresholds"]) == {"high_precision", "balanced", "high_recall"}
     card = (trained_tiny / "README.md").read_text()
@@ -79,3 +80,16 @@ def test_training_metrics_are_recorded(trained_tiny):
                       label_column="label"))
     assert "auroc" in metrics["validation"]["threshold_free"]
     assert metrics["device"] == "cpu"
+
+
+def test_without_sentence_loss_the_model_scores_sentences_one_by_one(tiny_model_dir, labelled_csv, tmp_path):
+    from overclaim import Classifier
+
+    config = TrainingConfig(output_dir=str(tmp_path / "m"), base_model=str(tiny_model_dir),
+                            train_file=str(labelled_csv), label_column="label", max_steps=2, batch_size=8,
+                            max_length=64, early_stopping_patience=0, sentence_loss_weight=0.0)
+    out = train(config)
+    assert "overclaim_sentence_head" not in json.loads((out / "config.json").read_text())
+    clf = Classifier.load(out, backend="torch")
+    assert not clf.backend.sentence_head
+    assert len(clf.predict("Garlic cures colds. Buy it now.").sentences) == 2

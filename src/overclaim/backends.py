@@ -13,9 +13,12 @@ BACKENDS = ("auto", "torch", "onnx", "onnx-fp32")
 
 class TorchBackend:
     def __init__(self, model, positive_index: int):
+        from .sentence_head import has_sentence_head
+
         self.model = model.eval()
         self.positive_index = positive_index
         self.negative_index = 1 - positive_index if model.config.num_labels == 2 else None
+        self.sentence_head = has_sentence_head(model.config)
 
     def margins(self, encoded: dict) -> np.ndarray:
         import torch
@@ -25,6 +28,23 @@ class TorchBackend:
                       if k in _MODEL_INPUTS}
             logits = self.model(**inputs).logits.float().cpu()
         return logit_margin(logits.numpy(), self.positive_index, self.negative_index)
+
+    def span_margins(self, encoded: dict, span_weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Input margins [batch] and span margins [batch, spans] from one forward pass."""
+        import torch
+
+        from . import sentence_head
+
+        with torch.inference_mode():
+            inputs = {k: torch.as_tensor(v, device=self.model.device) for k, v in encoded.items()
+                      if k in _MODEL_INPUTS}
+            weights = torch.as_tensor(span_weights, device=self.model.device)
+            doc, spans = sentence_head.forward(self.model, inputs["input_ids"], inputs["attention_mask"],
+                                               inputs.get("token_type_ids"), weights)
+        doc, spans = doc.float().cpu().numpy(), spans.float().cpu().numpy()
+        b, n, labels = spans.shape
+        per_span = logit_margin(spans.reshape(b * n, labels), self.positive_index, self.negative_index)
+        return logit_margin(doc, self.positive_index, self.negative_index), per_span.reshape(b, n)
 
 
 _MODEL_INPUTS = {"input_ids", "attention_mask", "token_type_ids"}

@@ -41,6 +41,7 @@ def as_labelled(records: Sequence[dict], split: str, split_column: str = "split"
 
     chosen = [r for r in records if r[split_column] == split]
     texts, labels, ids = [r["text"] for r in chosen], [r["flag"] for r in chosen], [r["id"] for r in chosen]
+    annotated: list[list[str] | None] = [list(r.get("claim_sentences") or []) for r in chosen]
     if claim_sentences:
         for r in chosen:
             claims = [(r["text"].find(c), len(c)) for c in r.get("claim_sentences") or []]
@@ -55,6 +56,7 @@ def as_labelled(records: Sequence[dict], split: str, split_column: str = "split"
                     texts.append(piece)
                     labels.append(1)
                     ids.append(f"{r['id']}#{span.start}")
+                    annotated.append(None)
                 elif len(piece.split()) >= 3:
                     context.append((span.start, piece))
             # One context sentence per item teaches that backstory alone is not a claim, without
@@ -64,7 +66,8 @@ def as_labelled(records: Sequence[dict], split: str, split_column: str = "split"
                 texts.append(piece)
                 labels.append(0)
                 ids.append(f"{r['id']}#{start}")
-    return LabelledData(texts, labels, ids, f"corpus:{split_column}={split}")
+                annotated.append(None)
+    return LabelledData(texts, labels, ids, f"corpus:{split_column}={split}", annotated)
 
 
 def build(sources: Iterable[str | Path], out: str | Path = CORPUS_FILE, seed: int = 13,

@@ -44,13 +44,19 @@ class LabelledData:
     labels: list[int]
     ids: list[str]
     source: str
+    # Per text, the sentences that carry its claim (the corpus annotates them); None where not known.
+    claim_sentences: list[list[str] | None] | None = None
 
     def __len__(self) -> int:
         return len(self.texts)
 
     def subset(self, indices: Sequence[int]) -> "LabelledData":
+        claims = [self.claim_sentences[i] for i in indices] if self.claim_sentences is not None else None
         return LabelledData([self.texts[i] for i in indices], [self.labels[i] for i in indices],
-                            [self.ids[i] for i in indices], self.source)
+                            [self.ids[i] for i in indices], self.source, claims)
+
+    def claims_of(self, i: int) -> list[str] | None:
+        return self.claim_sentences[i] if self.claim_sentences is not None else None
 
 
 def detect_format(path: Path) -> str:

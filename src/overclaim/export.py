@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from .backends import logit_margin
+from .sentence_head import has_sentence_head
 
 log = logging.getLogger(__name__)
 
@@ -30,12 +31,32 @@ class OnnxBackend:
         self.input_names = {i.name for i in self.session.get_inputs()}
         self.positive_index = positive_index
         self.path = path
+        # An export of a model with the in-pass sentence head takes span weights and returns span logits.
+        self.sentence_head = "span_weights" in self.input_names
 
     def margins(self, encoded: dict) -> np.ndarray:
+        return self._margins(self.session.run(["logits"], self._feed(encoded))[0])
+
+    def span_margins(self, encoded: dict, span_weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Input margins [batch] and span margins [batch, spans] from one run of the exported graph."""
+        feed = self._feed(encoded)
+        feed["span_weights"] = np.asarray(span_weights, dtype=np.float32)
+        logits, spans = self.session.run(["logits", "span_logits"], feed)
+        b, n, labels = spans.shape
+        return self._margins(logits), self._margins(spans.reshape(b * n, labels)).reshape(b, n)
+
+    def _feed(self, encoded: dict) -> dict:
         feed = {k: np.asarray(v, dtype=np.int64) for k, v in encoded.items() if k in self.input_names}
         if "token_type_ids" in self.input_names and "token_type_ids" not in feed:
             feed["token_type_ids"] = np.zeros_like(feed["input_ids"])
-        logits = self.session.run(None, feed)[0].astype(np.float32)
+        if "span_weights" in self.input_names and "span_weights" not in feed:
+            # The graph always takes span weights; one empty span costs nothing measurable.
+            feed["span_weights"] = np.zeros((feed["input_ids"].shape[0], 1, feed["input_ids"].shape[1]),
+                                            dtype=np.float32)
+        return feed
+
+    def _margins(self, logits: np.ndarray) -> np.ndarray:
+        logits = logits.astype(np.float32)
         negative = 1 - self.positive_index if logits.shape[1] == 2 else None
         return logit_margin(logits, self.positive_index, negative)
 
@@ -59,10 +80,19 @@ def export_onnx(model_dir: str | Path, quantize: bool = True, opset: int = 17) -
     names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in sample]
     axes = {n: {0: "batch", 1: "sequence"} for n in names}
     axes["logits"] = {0: "batch"}
+    args = tuple(sample[n] for n in names)
+    outputs = ["logits"]
+    module = model
+    if has_sentence_head(model.config):
+        module = _sentence_head_module(model, names)
+        names, outputs = names + ["span_weights"], outputs + ["span_logits"]
+        args = args + (torch.full((2, 2, sample["input_ids"].shape[1]), 0.25),)
+        axes["span_weights"] = {0: "batch", 1: "spans", 2: "sequence"}
+        axes["span_logits"] = {0: "batch", 1: "spans"}
     fp32 = out / FP32_FILE
     # The TorchScript exporter needs no extra packages and handles BERT-family encoders well.
-    torch.onnx.export(model, tuple(sample[n] for n in names), str(fp32), input_names=names,
-                      output_names=["logits"], dynamic_axes=axes, opset_version=opset, dynamo=False)
+    torch.onnx.export(module, args, str(fp32), input_names=names, output_names=outputs, dynamic_axes=axes,
+                      opset_version=opset, dynamo=False)
     _fuse_transformer_ops(fp32, model.config)
     paths = {"fp32": fp32}
     if quantize:
@@ -76,20 +106,43 @@ def export_onnx(model_dir: str | Path, quantize: bool = True, opset: int = 17) -
         # left in fp32; and the feed-forward output projections left in fp32, since their input (after
         # GELU) has outliers that one dynamic int8 scale per batch represents badly.
         quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True, reduce_range=True,
-                         op_types_to_quantize=["MatMul", "Attention"], nodes_to_exclude=_ffn_output_nodes(fp32),
+                         op_types_to_quantize=["MatMul", "Attention"], nodes_to_exclude=_fp32_nodes(fp32),
                          # The fused graph uses ONNX Runtime's own operators, which shape inference cannot type.
                          extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
         paths["int8"] = int8
     return paths
 
 
-def _ffn_output_nodes(path: Path) -> list[str]:
-    """Names of the feed-forward output MatMuls (BERT/RoBERTa ``output/dense``, DistilBERT ``ffn/lin2``)."""
+def _sentence_head_module(model, names: list[str]):
+    import torch
+
+    from . import sentence_head
+
+    class WithSentenceHead(torch.nn.Module):
+        """The classifier with span weights as a last input and span logits as a second output."""
+
+        def __init__(self):
+            super().__init__()
+            self.model = model
+
+        def forward(self, *args):
+            inputs = dict(zip(names + ["span_weights"], args))
+            return sentence_head.forward(self.model, inputs["input_ids"], inputs["attention_mask"],
+                                         inputs.get("token_type_ids"), inputs["span_weights"])
+
+    return WithSentenceHead().eval()
+
+
+def _fp32_nodes(path: Path) -> list[str]:
+    """MatMuls kept in fp32: the feed-forward output projections (BERT/RoBERTa ``output/dense``, DistilBERT
+    ``ffn/lin2``) and everything after the encoder (the sentence head's pooling and its small projections,
+    whose inputs are averages that one dynamic int8 scale would blur)."""
     import onnx
 
     graph = onnx.load(str(path), load_external_data=False).graph
     return [n.name for n in graph.node if n.op_type == "MatMul" and "attention" not in n.name
-            and (n.name.endswith("output/dense/MatMul") or n.name.endswith("ffn/lin2/MatMul"))]
+            and (n.name.endswith("output/dense/MatMul") or n.name.endswith("ffn/lin2/MatMul")
+                 or "/encoder/" not in n.name and "/transformer/" not in n.name)]
 
 
 def _fuse_transformer_ops(path: Path, config) -> None:

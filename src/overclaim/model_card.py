@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import datetime
+import json
 import platform
 from importlib import metadata
 from pathlib import Path
+
+from .sentence_head import has_sentence_head
 
 PACKAGES = ("overclaim", "torch", "transformers", "tokenizers", "scikit-learn", "numpy")
 
@@ -41,8 +44,13 @@ def write_model_card(folder: Path, config, metrics: dict, calibration, train, va
         + (f", {len(test)} test texts" if test is not None else ""),
         f"- options: max_length {config.max_length}, epochs {config.epochs}, batch size {config.batch_size}, "
         f"learning rate {config.learning_rate}, warmup {config.warmup_ratio}, weight decay "
-        f"{config.weight_decay}, seed {config.seed}, class weighting {config.class_weighting} "
-        "(all in training_config.json)",
+        f"{config.weight_decay}, seed {config.seed}, class weighting {config.class_weighting}, "
+        f"claim sentences as extra examples {config.claim_sentences}, sentence loss weight "
+        f"{getattr(config, 'sentence_loss_weight', 0.0)} (all in training_config.json)",
+        "- sentence scores: " + ("in the same forward pass as the document score (the in-pass sentence head: "
+                                 "`overclaim_sentence_head` in config.json); to plain transformers this is a "
+                                 "standard sequence classifier" if has_sentence_head(_config(folder))
+                                 else "each sentence scored as its own input"),
         f"- training time: {metrics['train_seconds']} s on {_trained_on(metrics)}",
         f"- calibration: temperature scaling, T = {calibration.temperature:.3f}, fitted on "
         f"{calibration.fitted_on}",
@@ -84,6 +92,11 @@ def write_model_card(folder: Path, config, metrics: dict, calibration, train, va
     path = folder / "README.md"
     path.write_text("\n".join(lines))
     return path
+
+
+def _config(folder: Path) -> dict:
+    path = folder / "config.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
 
 
 def _trained_on(metrics: dict) -> str:

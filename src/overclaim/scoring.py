@@ -1,22 +1,28 @@
 """The one sentence-window scoring path shared by every backend.
 
 A document is scored whole: its sentences are packed into windows that fit the model's maximum length,
-each window and each sentence is scored, the document takes its highest window score and each sentence
-keeps its own score for highlighting. All windows and sentences of a batch of documents are scored
-together, sorted by token length so padding stays small.
+each window is scored, the document takes its highest window score and each sentence keeps its own score
+for highlighting. A model with the in-pass sentence head (``sentence_head``) scores a window's sentences in
+the same forward pass as the window, in context; any other model scores each sentence as its own input. All
+inputs of a batch of documents are scored together, sorted by token length so padding stays small.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
+from .sentence_head import span_weight_matrix, token_ranges
 from .sentences import Span, split_sentences
 
 
 class Backend(Protocol):
-    """Anything that turns tokenised inputs into a logit margin (positive minus negative class)."""
+    """Anything that turns tokenised inputs into a logit margin (positive minus negative class).
+
+    A backend whose ``sentence_head`` is true also has ``span_margins(encoded, span_weights)``, returning
+    the input margins and a margin per weighted token span."""
 
     def margins(self, encoded: dict) -> np.ndarray: ...
 
@@ -25,9 +31,17 @@ class Backend(Protocol):
 class DocumentPlan:
     sentences: list[Span]
     windows: list[Span]
-    # Index of each sentence / window in the flat list of unique inputs scored for the batch.
-    sentence_inputs: list[int]
+    # Where each sentence's score comes from: (input index, span index within that input), the span index
+    # -1 when the input is the sentence itself.
+    sentence_inputs: list[tuple[int, int]]
     window_inputs: list[int]
+
+
+@dataclass
+class ScoringInputs:
+    plans: list[DocumentPlan]
+    texts: list[str]  # unique model inputs
+    spans: list[list[tuple[int, int]]] = field(default_factory=list)  # per input: sentence character spans
 
 
 @dataclass
@@ -36,19 +50,24 @@ class ScoredDocument:
     sentences: list[tuple[Span, float]]
 
 
-def plan_documents(texts: Sequence[str], tokenizer, max_length: int) -> tuple[list[DocumentPlan], list[str]]:
-    """Split documents into sentence spans and model-sized windows; return plans and unique input texts."""
+def plan_documents(texts: Sequence[str], tokenizer, max_length: int,
+                   sentences_in_pass: bool = False) -> ScoringInputs:
+    """Split documents into sentence spans and model-sized windows, and list the unique inputs to score.
+
+    With ``sentences_in_pass`` the inputs are the windows alone, each carrying its sentences' spans;
+    otherwise every sentence is an input too."""
     budget = max_length - 2  # room for [CLS] and [SEP]
-    inputs: list[str] = []
-    index: dict[str, int] = {}
+    result = ScoringInputs([], [], [])
+    index: dict[tuple, int] = {}
 
-    def add(piece: str) -> int:
-        if piece not in index:
-            index[piece] = len(inputs)
-            inputs.append(piece)
-        return index[piece]
+    def add(piece: str, spans: tuple = ()) -> int:
+        key = (piece, spans)
+        if key not in index:
+            index[key] = len(result.texts)
+            result.texts.append(piece)
+            result.spans.append(list(spans))
+        return index[key]
 
-    plans = []
     all_spans = [split_sentences(text) for text in texts]
     flat = [text[s.start:s.end] for text, spans in zip(texts, all_spans) for s in spans]
     lengths = iter(_token_lengths(tokenizer, flat))
@@ -62,13 +81,23 @@ def plan_documents(texts: Sequence[str], tokenizer, max_length: int) -> tuple[li
                 sized.extend(_split_long_span(text, span, tokenizer, budget))
         sentences = [s for s, _ in sized]
         windows = _pack_windows(sized, budget)
-        plans.append(DocumentPlan(
-            sentences=sentences,
-            windows=windows,
-            sentence_inputs=[add(text[s.start:s.end]) for s in sentences],
-            window_inputs=[add(text[w.start:w.end]) for w in windows],
-        ))
-    return plans, inputs
+        if not sentences_in_pass:
+            sentence_inputs = [(add(text[s.start:s.end]), -1) for s in sentences]
+            window_inputs = [add(text[w.start:w.end]) for w in windows]
+        else:
+            sentence_inputs, window_inputs = [], []
+            for w in windows:
+                inside = [s for s in sentences if w.start <= s.start and s.end <= w.end]
+                if len(inside) == 1 and inside[0] == w:
+                    # A window that is one sentence: that sentence's score is the window's.
+                    window_inputs.append(add(text[w.start:w.end]))
+                    sentence_inputs.append((window_inputs[-1], -1))
+                    continue
+                rel = tuple((s.start - w.start, s.end - w.start) for s in inside)
+                window_inputs.append(add(text[w.start:w.end], rel))
+                sentence_inputs.extend((window_inputs[-1], j) for j in range(len(inside)))
+        result.plans.append(DocumentPlan(sentences, windows, sentence_inputs, window_inputs))
+    return result
 
 
 def score_documents(
@@ -80,14 +109,24 @@ def score_documents(
     progress: Callable[[int], None] | None = None,
 ) -> list[ScoredDocument]:
     """Score documents whole (windows) and per sentence, in one length-sorted pass over all inputs."""
-    plans, inputs = plan_documents(texts, tokenizer, max_length)
-    margins = score_texts(inputs, tokenizer, backend, max_length, batch_size, progress)
+    in_pass = bool(getattr(backend, "sentence_head", False))
+    planned = plan_documents(texts, tokenizer, max_length, sentences_in_pass=in_pass)
+    margins, span_margins = score_texts(planned.texts, tokenizer, backend, max_length, batch_size, progress,
+                                        spans=planned.spans if in_pass else None)
+
+    def sentence_margin(i: int, j: int) -> float:
+        if j < 0:
+            return float(margins[i])
+        value = span_margins[i][j]
+        # A sentence cut off by truncation has no tokens in its window; it falls back to the window's score.
+        return float(margins[i]) if math.isnan(value) else float(value)
+
     results = []
-    for plan in plans:
+    for plan in planned.plans:
         window_margins = [margins[i] for i in plan.window_inputs]
         results.append(ScoredDocument(
             margin=float(max(window_margins)) if window_margins else float("-inf"),
-            sentences=[(s, float(margins[i])) for s, i in zip(plan.sentences, plan.sentence_inputs)],
+            sentences=[(s, sentence_margin(i, j)) for s, (i, j) in zip(plan.sentences, plan.sentence_inputs)],
         ))
     return results
 
@@ -99,18 +138,25 @@ def score_texts(
     max_length: int,
     batch_size: int = 32,
     progress: Callable[[int], None] | None = None,
-) -> np.ndarray:
+    spans: Sequence[Sequence[tuple[int, int]]] | None = None,
+) -> tuple[np.ndarray, list[list[float]]]:
     """Logit margins for texts that already fit the model, batched in order of token length.
 
     Each text is tokenised once; batches hold at most ``batch_size`` texts and ``MAX_BATCH_TOKENS``
     padded tokens, so a batch of long windows stays small in memory while short sentences go in full batches.
+    With ``spans`` (character spans per input; needs a backend with a sentence head) each span gets a margin
+    too, read from the same forward pass; NaN for a span with no token inside the input.
     """
     margins = np.zeros(len(inputs), dtype=np.float32)
+    span_margins: list[list[float]] = [[] for _ in inputs]
     if not len(inputs):
-        return margins
-    encoded = tokenizer(list(inputs), truncation=True, max_length=max_length)
+        return margins, span_margins
+    with_spans = spans is not None and any(spans)
+    encoded = tokenizer(list(inputs), truncation=True, max_length=max_length, return_offsets_mapping=with_spans)
     ids = encoded["input_ids"]
     types = encoded.get("token_type_ids")
+    ranges = ([token_ranges(offsets, s) for offsets, s in zip(encoded["offset_mapping"], spans)]
+              if with_spans else None)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     order = sorted(range(len(inputs)), key=lambda i: len(ids[i]))
     for chunk in _length_batches(order, [len(x) for x in ids], batch_size):
@@ -125,10 +171,17 @@ def score_texts(
             feed["attention_mask"][row, :n] = 1
             if types is not None:
                 feed["token_type_ids"][row, :n] = types[i]
-        margins[chunk] = backend.margins(feed)
+        if ranges is not None and any(ranges[i] for i in chunk):
+            chunk_ranges = [ranges[i] for i in chunk]
+            margins[chunk], per_span = backend.span_margins(feed, span_weight_matrix(chunk_ranges, width))
+            for row, i in enumerate(chunk):
+                span_margins[i] = [float(per_span[row, j]) if last > first else math.nan
+                                   for j, (first, last) in enumerate(chunk_ranges[row])]
+        else:
+            margins[chunk] = backend.margins(feed)
         if progress:
             progress(len(chunk))
-    return margins
+    return margins, span_margins
 
 
 MAX_BATCH_TOKENS = 4096

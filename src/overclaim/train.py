@@ -41,6 +41,9 @@ class TrainingConfig:
     label_map: dict[str, int] = field(default_factory=dict)
     corpus_split: str = "split"  # which corpus split column to use: "split" (by intervention) or "random_split"
     claim_sentences: bool = True  # add annotated claim / context sentences of the corpus as extra examples
+    # >0 trains the in-pass sentence head (BERT-family models): each sentence, pooled in context, is scored
+    # by the same classifier against its label, so prediction needs one forward pass per window.
+    sentence_loss_weight: float = 1.0
     validation_fraction: float = 0.15
     max_length: int = 256  # also the window size at prediction time (saved as the tokenizer's limit)
     epochs: float = 4.0
@@ -66,6 +69,8 @@ class TrainingConfig:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         if self.max_length > 512:
             raise ValueError("max_length above 512 exceeds BERT-family encoders; long texts are windowed")
+        if self.sentence_loss_weight < 0:
+            raise ValueError(f"sentence_loss_weight must be >= 0, got {self.sentence_loss_weight}")
         if self.learning_rate <= 0 or self.epochs <= 0:
             raise ValueError("learning_rate and epochs must be positive")
         if not 0 <= self.warmup_ratio < 1:
@@ -129,8 +134,9 @@ def load_training_data(config: TrainingConfig):
     train, val, test = _primary_data(config)
     for spec in config.extra_train:
         extra = load_source(spec, config.data_root, config.text_column, config.label_column, config.label_map)
+        claims = [train.claims_of(i) for i in range(len(train))] + [None] * len(extra)
         train = LabelledData(train.texts + extra.texts, train.labels + extra.labels, train.ids + extra.ids,
-                             f"{train.source} + {extra.source}")
+                             f"{train.source} + {extra.source}", claims)
     return train, val, test
 
 
@@ -158,8 +164,8 @@ def train(config: TrainingConfig, train_data: LabelledData | None = None,
           validation_data: LabelledData | None = None, test_data: LabelledData | None = None) -> Path:
     """Fine-tune, calibrate and save. Returns the output folder. Resumes from its last checkpoint."""
     import torch
-    from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding,
-                              EarlyStoppingCallback, Trainer, TrainingArguments, set_seed)
+    from transformers import (AutoModelForSequenceClassification, AutoTokenizer, EarlyStoppingCallback,
+                              TrainingArguments, set_seed)
     from transformers.trainer_utils import get_last_checkpoint
 
     from .backends import TorchBackend
@@ -167,6 +173,7 @@ def train(config: TrainingConfig, train_data: LabelledData | None = None,
     from .evaluate import binary_metrics
     from .model_card import write_model_card
     from .predict import NEGATIVE_LABEL, POSITIVE_LABEL
+    from . import sentence_head
     from .scoring import score_documents
 
     started = time.time()
@@ -188,19 +195,50 @@ def train(config: TrainingConfig, train_data: LabelledData | None = None,
         base, num_labels=2, id2label={0: NEGATIVE_LABEL, 1: POSITIVE_LABEL},
         label2id={NEGATIVE_LABEL: 0, POSITIVE_LABEL: 1}, dtype=torch.float32)
 
-    def encode(data: LabelledData):
-        enc = tokenizer(data.texts, truncation=True, max_length=config.max_length)
-        return [{"input_ids": ids, "attention_mask": mask, "labels": label}
-                for ids, mask, label in zip(enc["input_ids"], enc["attention_mask"], data.labels)]
+    use_head = config.sentence_loss_weight > 0 and sentence_head.supports_sentence_head(model)
+    if config.sentence_loss_weight > 0 and not use_head:
+        log.warning("%s is not a BERT-family classifier: no in-pass sentence head; sentences will be scored "
+                    "one by one at prediction time", config.base_model)
+    if use_head:
+        # Marked before any scoring below, so validation is scored the way the saved model will be.
+        setattr(model.config, sentence_head.CONFIG_KEY, sentence_head.MEAN_POOL)
+
+    def encode(data: LabelledData, with_spans: bool = False):
+        enc = tokenizer(data.texts, truncation=True, max_length=config.max_length,
+                        return_offsets_mapping=with_spans)
+        items = [{"input_ids": ids, "attention_mask": mask, "labels": label}
+                 for ids, mask, label in zip(enc["input_ids"], enc["attention_mask"], data.labels)]
+        if with_spans:
+            for i, item in enumerate(items):
+                targets = sentence_head.sentence_targets(data.texts[i], data.labels[i], data.claims_of(i))
+                ranges = sentence_head.token_ranges(enc["offset_mapping"][i], [(a, b) for a, b, _ in targets])
+                kept = [(r, t[2]) for r, t in zip(ranges, targets) if r[1] > r[0]]  # truncated-away spans drop
+                item["span_tokens"] = [r for r, _ in kept]
+                item["span_labels"] = [label for _, label in kept]
+        return items
 
     counts = np.bincount(train_data.labels, minlength=2)
     if counts.min() == 0:
         raise ValueError(f"training data has only one class (counts {counts.tolist()})")
     weights = torch.tensor(len(train_data) / (2.0 * counts), dtype=torch.float32)
 
-    def weighted_loss(outputs, labels, num_items_in_batch=None):
-        w = weights.to(outputs.logits.device) if config.class_weighting else None
-        return torch.nn.functional.cross_entropy(outputs.logits.float(), labels, weight=w)
+    def loss_terms(model, inputs):
+        """Class-weighted document loss, plus the sentence loss where the batch carries sentence targets."""
+        labels = inputs.pop("labels")
+        span_weights, span_labels = inputs.pop("span_weights", None), inputs.pop("span_labels", None)
+        if use_head:
+            doc, spans = sentence_head.forward(model, inputs["input_ids"], inputs["attention_mask"],
+                                               inputs.get("token_type_ids"), span_weights)
+        else:
+            doc, spans = model(**inputs).logits, None
+        w = weights.to(doc.device) if config.class_weighting else None
+        loss = torch.nn.functional.cross_entropy(doc.float(), labels, weight=w)
+        if spans is not None:
+            mask = span_labels != sentence_head.IGNORE
+            if mask.any():
+                loss = loss + config.sentence_loss_weight * torch.nn.functional.cross_entropy(
+                    spans[mask].float(), span_labels[mask])
+        return loss, doc
 
     def compute_metrics(prediction):
         logits, labels = prediction
@@ -218,12 +256,13 @@ def train(config: TrainingConfig, train_data: LabelledData | None = None,
         load_best_model_at_end=True, metric_for_best_model="auprc", greater_is_better=True,
         save_total_limit=2, logging_steps=20, report_to="none", use_cpu=device == "cpu",
         train_sampling_strategy="group_by_length", disable_tqdm=False,
+        remove_unused_columns=False,  # the span fields are not forward() arguments, and the loss needs them
     )
     callbacks = [EarlyStoppingCallback(config.early_stopping_patience)] if config.early_stopping_patience else []
-    trainer = Trainer(model=model, args=args, data_collator=DataCollatorWithPadding(tokenizer),
-                      train_dataset=encode(train_data), eval_dataset=encode(validation_data),
-                      processing_class=tokenizer, compute_loss_func=weighted_loss,
-                      compute_metrics=compute_metrics, callbacks=callbacks)
+    trainer = _loss_terms_trainer()(
+        loss_terms, model=model, args=args, data_collator=sentence_head.SpanCollator(tokenizer),
+        train_dataset=encode(train_data, with_spans=use_head), eval_dataset=encode(validation_data),
+        processing_class=tokenizer, compute_metrics=compute_metrics, callbacks=callbacks)
     resume = get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
     if resume:
         log.info("resuming from %s", resume)
@@ -263,6 +302,24 @@ def train(config: TrainingConfig, train_data: LabelledData | None = None,
         shutil.rmtree(checkpoints, ignore_errors=True)
     log.info("saved model to %s in %.0f s", out, time.time() - started)
     return out
+
+
+def _loss_terms_trainer():
+    from transformers import Trainer
+    from transformers.modeling_outputs import SequenceClassifierOutput
+
+    class LossTermsTrainer(Trainer):
+        """A Trainer whose loss comes from ``loss_terms(model, inputs) -> (loss, document logits)``."""
+
+        def __init__(self, loss_terms, **kwargs):
+            super().__init__(**kwargs)
+            self.loss_terms = loss_terms
+
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            loss, logits = self.loss_terms(model, dict(inputs))
+            return (loss, SequenceClassifierOutput(loss=loss, logits=logits)) if return_outputs else loss
+
+    return LossTermsTrainer
 
 
 def _metrics_at_presets(labels, probabilities, calibration) -> dict:
