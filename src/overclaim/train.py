@@ -168,12 +168,12 @@ def train(config: TrainingConfig, train_data: LabelledData | None = None,
                               TrainingArguments, set_seed)
     from transformers.trainer_utils import get_last_checkpoint
 
+    from . import sentence_head
     from .backends import TorchBackend
     from .calibrate import calibrate
     from .evaluate import binary_metrics
     from .model_card import write_model_card
     from .predict import NEGATIVE_LABEL, POSITIVE_LABEL
-    from . import sentence_head
     from .scoring import score_documents
 
     started = time.time()
