@@ -24,10 +24,8 @@ class TorchBackend:
         import torch
 
         with torch.inference_mode():
-            inputs = {k: torch.as_tensor(v, device=self.model.device) for k, v in encoded.items()
-                      if k in _MODEL_INPUTS}
-            logits = self.model(**inputs).logits.float().cpu()
-        return logit_margin(logits.numpy(), self.positive_index, self.negative_index)
+            logits = self.model(**self._tensors(encoded)).logits
+        return self._margins(logits)
 
     def span_margins(self, encoded: dict, span_weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Input margins [batch] and span margins [batch, spans] from one forward pass."""
@@ -36,28 +34,33 @@ class TorchBackend:
         from . import sentence_head
 
         with torch.inference_mode():
-            inputs = {k: torch.as_tensor(v, device=self.model.device) for k, v in encoded.items()
-                      if k in _MODEL_INPUTS}
+            inputs = self._tensors(encoded)
             weights = torch.as_tensor(span_weights, device=self.model.device)
             doc, spans = sentence_head.forward(self.model, inputs["input_ids"], inputs["attention_mask"],
                                                inputs.get("token_type_ids"), weights)
-        doc, spans = doc.float().cpu().numpy(), spans.float().cpu().numpy()
-        b, n, labels = spans.shape
-        per_span = logit_margin(spans.reshape(b * n, labels), self.positive_index, self.negative_index)
-        return logit_margin(doc, self.positive_index, self.negative_index), per_span.reshape(b, n)
+        return self._margins(doc), self._margins(spans)
+
+    def _tensors(self, encoded: dict) -> dict:
+        import torch
+
+        return {k: torch.as_tensor(v, device=self.model.device) for k, v in encoded.items() if k in _MODEL_INPUTS}
+
+    def _margins(self, logits) -> np.ndarray:
+        return logit_margin(logits.float().cpu().numpy(), self.positive_index, self.negative_index)
 
 
 _MODEL_INPUTS = {"input_ids", "attention_mask", "token_type_ids"}
 
 
 def logit_margin(logits: np.ndarray, positive: int, negative: int | None) -> np.ndarray:
-    """Positive-class log-odds: logit difference for two classes, one-vs-rest log-odds otherwise."""
-    if logits.shape[1] == 1:
-        return logits[:, 0]
+    """Positive-class log-odds over the last axis (labels): logit difference for two classes, one-vs-rest
+    log-odds otherwise. Leading axes are kept: [batch] for documents, [batch, spans] for sentence spans."""
+    if logits.shape[-1] == 1:
+        return logits[..., 0]
     if negative is not None:
-        return logits[:, positive] - logits[:, negative]
-    others = np.delete(logits, positive, axis=1)
-    return logits[:, positive] - np.log(np.exp(others).sum(axis=1))
+        return logits[..., positive] - logits[..., negative]
+    others = np.delete(logits, positive, axis=-1)
+    return logits[..., positive] - np.log(np.exp(others).sum(axis=-1))
 
 
 def load_torch_model(source: str):

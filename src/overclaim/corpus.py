@@ -37,22 +37,21 @@ def load_corpus(path: str | Path = CORPUS_FILE) -> list[dict]:
 def as_labelled(records: Sequence[dict], split: str, split_column: str = "split",
                 claim_sentences: bool = False) -> LabelledData:
     """The texts and flags of one split; optionally each annotated sentence as an extra example."""
-    from .sentences import split_sentences
+    from .sentences import claim_spans, overlaps_any, split_sentences
 
     chosen = [r for r in records if r[split_column] == split]
     texts, labels, ids = [r["text"] for r in chosen], [r["flag"] for r in chosen], [r["id"] for r in chosen]
     annotated: list[list[str] | None] = [list(r.get("claim_sentences") or []) for r in chosen]
     if claim_sentences:
         for r in chosen:
-            claims = [(r["text"].find(c), len(c)) for c in r.get("claim_sentences") or []]
-            claims = [(s, s + n) for s, n in claims if s >= 0]
+            claims = claim_spans(r["text"], r.get("claim_sentences"))
             if not claims:
                 continue
             spans = split_sentences(r["text"])
             context = []
             for span in spans:
                 piece = r["text"][span.start:span.end]
-                if any(span.start < e and s < span.end for s, e in claims):
+                if overlaps_any(span.start, span.end, claims):
                     texts.append(piece)
                     labels.append(1)
                     ids.append(f"{r['id']}#{span.start}")

@@ -10,6 +10,8 @@ import numpy as np
 from sklearn.metrics import (accuracy_score, average_precision_score, brier_score_loss, f1_score,
                              precision_score, recall_score, roc_auc_score)
 
+from .sentences import claim_spans, overlaps_any
+
 FUNCTIONAL_SUITE = Path(__file__).resolve().parents[2] / "data" / "functional" / "suite.jsonl"
 
 
@@ -105,9 +107,7 @@ def sentence_hit_rate(records: Sequence[dict], predictions) -> dict:
         claims = record.get("claim_sentences") or []
         if record.get("flag") != 1 or not claims or len(prediction.sentences) < 2:
             continue
-        text = record["text"]
-        spans = [(text.find(c), text.find(c) + len(c)) for c in claims if text.find(c) >= 0]
         top = max(prediction.sentences, key=lambda s: s.score)
         total += 1
-        hits += int(any(top.start < end and start < top.end for start, end in spans))
+        hits += int(overlaps_any(top.start, top.end, claim_spans(record["text"], claims)))
     return {"items": total, "hits": hits, "hit_rate": hits / total if total else float("nan")}

@@ -42,8 +42,7 @@ class OnnxBackend:
         feed = self._feed(encoded)
         feed["span_weights"] = np.asarray(span_weights, dtype=np.float32)
         logits, spans = self.session.run(["logits", "span_logits"], feed)
-        b, n, labels = spans.shape
-        return self._margins(logits), self._margins(spans.reshape(b * n, labels)).reshape(b, n)
+        return self._margins(logits), self._margins(spans)
 
     def _feed(self, encoded: dict) -> dict:
         feed = {k: np.asarray(v, dtype=np.int64) for k, v in encoded.items() if k in self.input_names}
@@ -57,7 +56,7 @@ class OnnxBackend:
 
     def _margins(self, logits: np.ndarray) -> np.ndarray:
         logits = logits.astype(np.float32)
-        negative = 1 - self.positive_index if logits.shape[1] == 2 else None
+        negative = 1 - self.positive_index if logits.shape[-1] == 2 else None
         return logit_margin(logits, self.positive_index, negative)
 
 

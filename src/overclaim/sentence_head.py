@@ -94,14 +94,14 @@ def sentence_targets(text: str, flag: int, claim_sentences: Sequence[str] | None
 
     A text that is not flagged has no claim sentence; a one-sentence flagged text is its claim; a longer
     flagged text has labels only where its claim sentences are annotated."""
-    from .sentences import split_sentences
+    from .sentences import claim_spans, overlaps_any, split_sentences
 
     spans = split_sentences(text)
     if not flag:
         return [(s.start, s.end, 0) for s in spans]
     if len(spans) == 1:
         return [(spans[0].start, spans[0].end, 1)]
-    claims = [(text.find(c), text.find(c) + len(c)) for c in claim_sentences or [] if c in text]
+    claims = claim_spans(text, claim_sentences)
     if not claims:
         return []
-    return [(s.start, s.end, int(any(s.start < e and b < s.end for b, e in claims))) for s in spans]
+    return [(s.start, s.end, int(overlaps_any(s.start, s.end, claims))) for s in spans]

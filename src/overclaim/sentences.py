@@ -39,6 +39,16 @@ def split_sentences(text: str) -> list[Span]:
     return spans
 
 
+def claim_spans(text: str, claims: list[str] | None) -> list[Span]:
+    """Where each annotated claim sentence sits in ``text``; a claim not found verbatim is skipped."""
+    found = ((text.find(claim), claim) for claim in claims or [])
+    return [Span(at, at + len(claim)) for at, claim in found if at >= 0]
+
+
+def overlaps_any(start: int, end: int, spans: list[Span]) -> bool:
+    return any(start < span.end and span.start < end for span in spans)
+
+
 def _append(spans: list[Span], text: str, start: int, end: int) -> None:
     piece = text[start:end]
     stripped = piece.strip()
