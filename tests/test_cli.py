@@ -72,3 +72,10 @@ def test_train_command_accepts_config_and_flags(tiny_model_dir, labelled_csv, tm
     assert main(["train", "--config", str(config), "--max-steps", "2", "--output-dir", str(out)]) == 0
     assert json.loads((out / "training_config.json").read_text())["max_steps"] == 2
     assert "validation: F1" in capsys.readouterr().out
+
+
+def test_train_flags_parse_optional_numbers_as_numbers():
+    from overclaim.cli import build_parser
+
+    args = build_parser().parse_args(["train", "--threads", "2", "--data-seed", "5", "--learning-rate", "1e-4"])
+    assert (args.threads, args.data_seed, args.learning_rate) == (2, 5, 1e-4)

@@ -93,3 +93,31 @@ def test_without_sentence_loss_the_model_scores_sentences_one_by_one(tiny_model_
     clf = Classifier.load(out, backend="torch")
     assert not clf.backend.sentence_head
     assert len(clf.predict("Garlic cures colds. Buy it now.").sentences) == 2
+
+
+def test_data_seed_changes_the_run_but_not_its_starting_point(tiny_model_dir, labelled_csv, tmp_path):
+    """Soup ingredients: one initialisation (`seed`), each run its own data order (`data_seed`)."""
+    from safetensors.torch import load_file
+
+    def run(name: str, **options):
+        values = dict(output_dir=str(tmp_path / name), base_model=str(tiny_model_dir), train_file=str(labelled_csv),
+                      label_column="label", batch_size=4, max_length=32, early_stopping_patience=0,
+                      learning_rate=1e-3, warmup_ratio=0.0)
+        config = TrainingConfig(**{**values, **options})
+        return load_file(train(config) / "model.safetensors")["classifier.weight"]
+
+    start = run("start", max_steps=1, learning_rate=1e-12)  # the classifier head as initialised
+    one, two = run("one", max_steps=3, data_seed=1), run("two", max_steps=3, data_seed=2)
+    assert not torch_equal(one, two)
+    assert torch_close(run("one_again", max_steps=3, data_seed=1), one)
+    assert torch_close(start, run("other_order_start", max_steps=1, learning_rate=1e-12, data_seed=2))
+
+
+def torch_equal(a, b) -> bool:
+    return bool((a == b).all())
+
+
+def torch_close(a, b) -> bool:
+    import torch
+
+    return torch.allclose(a, b, atol=1e-6)

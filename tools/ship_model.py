@@ -17,7 +17,8 @@ from transformers import AutoModelForSequenceClassification
 from overclaim.calibrate import recalibrate
 from overclaim.model_card import write_model_card
 from overclaim.predict import Classifier
-from overclaim.train import TrainingConfig, _metrics_at_presets, load_training_data
+from overclaim.evaluate import metrics_at_presets
+from overclaim.train import TrainingConfig, load_training_data
 
 COPIED = ("tokenizer.json", "tokenizer_config.json", "metrics.json", "training_config.json")
 
@@ -40,8 +41,8 @@ def main(source: str, target: str, base: str | None = None) -> None:
     # Calibrate the stored (fp16) weights themselves, and measure what is shipped.
     calibration = recalibrate(out, "corpus:validation")
     clf = Classifier.load(out, backend="torch")
-    metrics["validation"] = _metrics_at_presets(val.labels, clf.predict_proba(val.texts), calibration)
-    metrics["test"] = _metrics_at_presets(test.labels, clf.predict_proba(test.texts), calibration)
+    metrics["validation"] = metrics_at_presets(val.labels, clf.predict_proba(val.texts), calibration)
+    metrics["test"] = metrics_at_presets(test.labels, clf.predict_proba(test.texts), calibration)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     write_model_card(out, config, metrics, calibration, train, val, test)
     size = sum(p.stat().st_size for p in out.iterdir() if p.is_file()) / 1e6

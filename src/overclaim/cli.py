@@ -126,6 +126,17 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--data-root")
     c.set_defaults(handler=_calibrate)
 
+    u = sub.add_parser("soup", help="average runs fine-tuned from one base model into one model (a model soup)")
+    u.add_argument("runs", nargs="+", help="model folders fine-tuned from the same base model")
+    u.add_argument("--output", required=True, help="folder for the soup")
+    u.add_argument("--recipe", choices=("greedy", "uniform"), default="greedy",
+                   help="greedy: add runs best first while validation F1 does not drop (default); uniform: all")
+    u.add_argument("--validation", default="corpus:validation", help="labelled source the choices and the "
+                   "calibration read (default: corpus:validation)")
+    u.add_argument("--data-root")
+    u.add_argument("--device", help="torch device for scoring validation, e.g. cuda")
+    u.set_defaults(handler=_soup)
+
     x = sub.add_parser("export", help="export a model folder to ONNX (fp32 and int8)")
     x.add_argument("model", nargs="?", default=None)
     x.add_argument("--no-quantize", action="store_true")
@@ -154,7 +165,8 @@ def _add_dataclass_options(parser: argparse.ArgumentParser) -> None:
             parser.add_argument(flag, dest=f.name, default=None, type=json.loads,
                                 help='JSON object mapping label names to 0/1, e.g. \'{"real": 0, "fake": 1}\'')
         else:
-            kind = type(default) if default is not None and not isinstance(default, str) else str
+            # Read from the annotation, so optional numbers ("int | None") parse as numbers too.
+            kind = {"int": int, "float": float}.get(str(f.type).split(" |")[0], str)
             parser.add_argument(flag, dest=f.name, default=None, type=kind, help=f"(default: {default})")
 
 
@@ -326,6 +338,17 @@ def _calibrate(args) -> int:
     print(f"temperature {cal.temperature:.3f}; fitted on {cal.fitted_on}")
     for name, point in cal.thresholds.items():
         print(f"  {name:<15} threshold {point.threshold:.3f}  precision {point.precision:.3f}  recall {point.recall:.3f}")
+    return 0
+
+
+def _soup(args) -> int:
+    from .soup import make_soup
+
+    record = make_soup(args.runs, args.output, args.recipe, args.validation, args.data_root, args.device)
+    for run, f1 in record["ingredient_validation_f1"].items():
+        print(f"  {'in ' if run in record['ingredients'] else 'out'}  {run}: validation F1 {f1:.4f}")
+    print(f"{args.output}: {record['recipe']} soup of {len(record['ingredients'])} runs, "
+          f"validation F1 {record['validation_f1']:.4f}")
     return 0
 
 

@@ -40,6 +40,14 @@ def binary_metrics(labels, scores, threshold: float | None = 0.5, scores_are_mar
     return out
 
 
+def metrics_at_presets(labels, probabilities, calibration) -> dict:
+    """Threshold-free metrics, and ``binary_metrics`` at each of a calibration's preset thresholds."""
+    result = {"threshold_free": binary_metrics(labels, probabilities, threshold=None)}
+    for name, point in calibration.thresholds.items():
+        result[name] = binary_metrics(labels, probabilities, threshold=point.threshold)
+    return result
+
+
 def expected_calibration_error(labels, probabilities, bins: int = 10) -> float:
     """Mean |accuracy - confidence| over equal-width probability bins, weighted by bin size."""
     y = np.asarray(labels, dtype=float)

@@ -51,6 +51,7 @@ def write_model_card(folder: Path, config, metrics: dict, calibration, train, va
                                  "`overclaim_sentence_head` in config.json); to plain transformers this is a "
                                  "standard sequence classifier" if has_sentence_head(_config(folder))
                                  else "each sentence scored as its own input"),
+        *_soup_lines(metrics.get("soup")),
         f"- training time: {metrics['train_seconds']} s on {_trained_on(metrics)}",
         f"- calibration: temperature scaling, T = {calibration.temperature:.3f}, fitted on "
         f"{calibration.fitted_on}",
@@ -92,6 +93,15 @@ def write_model_card(folder: Path, config, metrics: dict, calibration, train, va
     path = folder / "README.md"
     path.write_text("\n".join(lines))
     return path
+
+
+def _soup_lines(soup: dict | None) -> list[str]:
+    if not soup:
+        return []
+    return [f"- weights: a model soup, the mean of {len(soup['ingredients'])} runs with these options that differ "
+            f"in data order ({soup['recipe']} recipe, chosen on {soup['validation']} F1 "
+            f"{soup['validation_f1']:.4f}; each run alone: "
+            + ", ".join(f"{v:.4f}" for v in sorted(soup["ingredient_validation_f1"].values(), reverse=True)) + ")"]
 
 
 def _config(folder: Path) -> dict:

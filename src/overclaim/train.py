@@ -53,7 +53,8 @@ class TrainingConfig:
     learning_rate: float = 5e-5
     warmup_ratio: float = 0.1
     weight_decay: float = 0.01
-    seed: int = 42
+    seed: int = 42  # initial weights of the new classifier head; also data order and dropout by default
+    data_seed: int | None = None  # data order and dropout only: runs that share `seed` can be souped
     class_weighting: bool = True  # weight the loss by inverse class frequency
     early_stopping_patience: int = 2
     save_fp16: bool = False  # store weights as float16 (halves the folder; the shipped model uses it)
@@ -171,7 +172,7 @@ def train(config: TrainingConfig, train_data: LabelledData | None = None,
     from . import sentence_head
     from .backends import TorchBackend
     from .calibrate import calibrate
-    from .evaluate import binary_metrics
+    from .evaluate import binary_metrics, metrics_at_presets
     from .model_card import write_model_card
     from .predict import NEGATIVE_LABEL, POSITIVE_LABEL
     from .scoring import score_documents
@@ -263,6 +264,10 @@ def train(config: TrainingConfig, train_data: LabelledData | None = None,
         loss_terms, model=model, args=args, data_collator=sentence_head.SpanCollator(tokenizer),
         train_dataset=encode(train_data, with_spans=use_head), eval_dataset=encode(validation_data),
         processing_class=tokenizer, compute_metrics=compute_metrics, callbacks=callbacks)
+    if config.data_seed is not None:
+        # The length-grouped sampler draws each epoch's order from the global generator, which the Trainer
+        # has just seeded with `seed` (TrainingArguments.data_seed does not reach that sampler).
+        set_seed(config.data_seed)
     resume = get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
     if resume:
         log.info("resuming from %s", resume)
@@ -280,14 +285,14 @@ def train(config: TrainingConfig, train_data: LabelledData | None = None,
     calibration = calibrate(val_margins, validation_data.labels,
                             f"{len(validation_data)} validation texts from {validation_data.source}")
     metrics = {
-        "validation": _metrics_at_presets(validation_data.labels, calibration.probability(val_margins), calibration),
+        "validation": metrics_at_presets(validation_data.labels, calibration.probability(val_margins), calibration),
         "epochs": history,
         "train_size": len(train_data), "validation_size": len(validation_data),
         "train_seconds": round(time.time() - started, 1),
         "device": _device_name(device),
     }
     if test_data is not None and len(test_data):
-        metrics["test"] = _metrics_at_presets(test_data.labels, calibration.probability(margins(test_data)),
+        metrics["test"] = metrics_at_presets(test_data.labels, calibration.probability(margins(test_data)),
                                               calibration)
         metrics["test_size"] = len(test_data)
     if config.save_fp16:
@@ -320,12 +325,3 @@ def _loss_terms_trainer():
             return (loss, SequenceClassifierOutput(loss=loss, logits=logits)) if return_outputs else loss
 
     return LossTermsTrainer
-
-
-def _metrics_at_presets(labels, probabilities, calibration) -> dict:
-    from .evaluate import binary_metrics
-
-    result = {"threshold_free": binary_metrics(labels, probabilities, threshold=None)}
-    for name, point in calibration.thresholds.items():
-        result[name] = binary_metrics(labels, probabilities, threshold=point.threshold)
-    return result
