@@ -77,3 +77,22 @@ def test_fast_tokenizer_matches_auto_tokenizer(tiny_model_dir):
     fast, auto = load_tokenizer(str(tiny_model_dir)), AutoTokenizer.from_pretrained(tiny_model_dir)
     assert fast(texts, truncation=True, max_length=64)["input_ids"] == auto(texts, truncation=True,
                                                                              max_length=64)["input_ids"]
+
+
+def test_int8_scores_near_the_threshold_are_rechecked_with_fp32(exported):
+    texts = ["Sea moss cures thyroid disease. Stop your pills.", "The clinic opens at nine.",
+             "Kratom is a safe alternative to methadone.", "Does elderberry help with flu?",
+             "Vaccines cause autism.", "Naloxone reverses opioid overdoses.", "This album is the cure for a bad week."]
+    int8 = Classifier.load(exported, backend="onnx", int8_recheck=0)
+    fp32 = Classifier.load(exported, backend="onnx-fp32")
+    a, b = [p.score for p in int8.predict(texts)], [p.score for p in fp32.predict(texts)]
+    assert int8.backend._exact is None  # the fp32 session is loaded only when a check needs it
+    everything = Classifier.load(exported, backend="onnx", int8_recheck=1e6)
+    assert [p.score for p in everything.predict(texts)] == pytest.approx(b, abs=1e-6)
+
+    cal = int8.calibration
+    distance = [abs(cal.margin(s) - cal.margin(cal.resolve("balanced"))) for s in a]
+    band = float(np.median(distance))
+    some = Classifier.load(exported, backend="onnx", int8_recheck=band)
+    for got, d, i8, f32 in zip([p.score for p in some.predict(texts)], distance, a, b):
+        assert got == pytest.approx(f32 if d < band else i8, abs=1e-6)

@@ -30,6 +30,11 @@ class Calibration:
     def probability(self, margins) -> np.ndarray:
         return _sigmoid(np.asarray(margins, dtype=np.float64) / self.temperature)
 
+    def margin(self, probability: float) -> float:
+        """The margin whose calibrated probability is ``probability`` (the inverse of ``probability``)."""
+        p = min(max(float(probability), 1e-12), 1 - 1e-12)
+        return float(self.temperature * np.log(p / (1 - p)))
+
     def resolve(self, threshold: str | float | None) -> float:
         """A preset name or a number in [0, 1] to a probability threshold."""
         if threshold is None:

@@ -21,18 +21,33 @@ INSTALL_HINT = "ONNX Runtime is not installed: pip install 'overclaim[onnx]'"
 
 
 class OnnxBackend:
-    def __init__(self, path: Path, positive_index: int, threads: int | None = None):
+    def __init__(self, path: Path, positive_index: int, threads: int | None = None, arena: bool = True):
         import onnxruntime as ort
 
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
+        # The arena keeps a session's largest activations allocated for reuse: right for the main session,
+        # wasted memory for the fp32 session that rechecks a few texts.
+        options.enable_cpu_mem_arena = arena
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.input_names = {i.name for i in self.session.get_inputs()}
         self.positive_index = positive_index
         self.path = path
+        self.threads = threads
+        self._exact: OnnxBackend | None = None
         # An export of a model with the in-pass sentence head takes span weights and returns span logits.
         self.sentence_head = "span_weights" in self.input_names
+
+    def exact(self) -> "OnnxBackend | None":
+        """The fp32 export beside this int8 one, loaded on first use; None for an fp32 export or without one.
+        ``Classifier.predict`` rescores with it the texts whose int8 score lies near the threshold."""
+        fp32 = self.path.with_name(FP32_FILE)
+        if self.path.name != INT8_FILE or not fp32.is_file():
+            return None
+        if self._exact is None:
+            self._exact = OnnxBackend(fp32, self.positive_index, self.threads, arena=False)
+        return self._exact
 
     def margins(self, encoded: dict) -> np.ndarray:
         return self._margins(self.session.run(["logits"], self._feed(encoded))[0])

@@ -19,6 +19,10 @@ DEFAULT_MODEL_NAME = "overclaim-minilm"
 REQUIRED_FILES = ("config.json",)
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json")
 TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "tokenizer_config.json")
+# Margin band (logits) around the threshold within which an int8 score is checked against the fp32 export.
+# Just above the largest int8 change seen on the corpus validation split with the shipped model (2.98;
+# benchmarks/quantisation_choice.py); most texts move by under 0.01, a few by 2-4.
+INT8_RECHECK = 3.0
 
 
 class ModelLoadError(RuntimeError):
@@ -72,23 +76,28 @@ def default_model_path() -> Path:
 class Classifier:
     """A loaded model with its tokenizer and calibration. Load once, call ``predict`` many times."""
 
-    def __init__(self, tokenizer, backend, calibration: Calibration, max_length: int, name: str):
+    def __init__(self, tokenizer, backend, calibration: Calibration, max_length: int, name: str,
+                 int8_recheck: float = 0.0):
         self.tokenizer = tokenizer
         self.backend = backend
         self.calibration = calibration
         self.max_length = max_length
         self.name = name
+        self.int8_recheck = int8_recheck
 
     @classmethod
     def load(cls, path_or_id: str | os.PathLike | None = None, *, backend: str = "auto",
              max_length: int | None = None, positive_label: str | None = None,
-             threads: int | None = None, device: str | None = None) -> "Classifier":
+             threads: int | None = None, device: str | None = None,
+             int8_recheck: float = INT8_RECHECK) -> "Classifier":
         """Load the shipped model, a local model folder, or a Hugging Face hub id.
 
         ``backend`` is ``"torch"``, ``"onnx"`` (int8 when exported, else fp32), ``"onnx-fp32"`` or
         ``"auto"`` (ONNX when installed and exported, else torch);
         ``threads`` caps the CPU threads the model computes with (default: the runtime's own choice);
-        ``device`` (``"cuda"``, ``"cuda:1"``, ...) runs the torch backend on a GPU.
+        ``device`` (``"cuda"``, ``"cuda:1"``, ...) runs the torch backend on a GPU;
+        ``int8_recheck``: texts whose int8 score lies within this many logits of the threshold are scored
+        again with the fp32 export, so int8 rarely changes a decision (0 turns the check off).
         """
         source = str(path_or_id) if path_or_id is not None else str(default_model_path())
         local = Path(source)
@@ -117,7 +126,7 @@ class Classifier:
         finally:
             if shown:
                 hf_logging.enable_progress_bar()
-        return cls(tokenizer, runtime, calibration, limit, name=source)
+        return cls(tokenizer, runtime, calibration, limit, name=source, int8_recheck=int8_recheck)
 
     @overload
     def predict(self, texts: str, *, threshold: str | float | None = None,
@@ -137,6 +146,7 @@ class Classifier:
         _validate(batch)
         cut = self.calibration.resolve(threshold)
         scored = score_documents(batch, self.tokenizer, self.backend, self.max_length, batch_size, progress)
+        self._recheck_near(cut, batch, scored, batch_size)
         results = []
         for text, doc in zip(batch, scored):
             score = float(self.calibration.probability(doc.margin))
@@ -146,6 +156,19 @@ class Classifier:
             ]
             results.append(Prediction(text, score, score >= cut, cut, sentences))
         return results[0] if single else results
+
+    def _recheck_near(self, cut: float, batch: list[str], scored: list, batch_size: int) -> None:
+        """Rescore with the fp32 export the texts whose int8 margin lies near the threshold's: int8 moves a
+        few texts by several logits, and only near the threshold does that change a decision."""
+        exact = self.backend.exact() if self.int8_recheck > 0 and hasattr(self.backend, "exact") else None
+        if exact is None:
+            return
+        centre = self.calibration.margin(cut)
+        near = [i for i, doc in enumerate(scored) if abs(doc.margin - centre) < self.int8_recheck]
+        if near:
+            again = score_documents([batch[i] for i in near], self.tokenizer, exact, self.max_length, batch_size)
+            for i, doc in zip(near, again):
+                scored[i] = doc
 
     def predict_proba(self, texts: Iterable[str], batch_size: int = 32):
         """Calibrated scores only, as a NumPy array (for metrics and benchmarks)."""

@@ -184,7 +184,10 @@ def score_texts(
     return margins, span_margins
 
 
-MAX_BATCH_TOKENS = 4096
+# Peak memory follows the largest batch's activations: with an int8 session and its fp32 recheck session
+# loaded, 4,096 padded tokens peaked at 638 MB RSS in benchmarks/throughput.py and 2,048 at 511 MB, at the
+# same speed (short posts fill 32-row batches below 2,048 tokens either way).
+MAX_BATCH_TOKENS = 2048
 # What one more model call costs, in padded tokens: about 2 ms per ONNX int8 call against ~6,800 padded
 # tokens/s on 2 cores (benchmarks/throughput.py). Fewer, fuller batches only pay while they add less padding.
 BATCH_OVERHEAD_TOKENS = 16
