@@ -86,8 +86,12 @@ def plan_documents(texts: Sequence[str], tokenizer, max_length: int,
             window_inputs = [add(text[w.start:w.end]) for w in windows]
         else:
             sentence_inputs, window_inputs = [], []
+            at = 0  # windows cover consecutive runs of the sentences, in order
             for w in windows:
-                inside = [s for s in sentences if w.start <= s.start and s.end <= w.end]
+                first = at
+                while at < len(sentences) and sentences[at].end <= w.end:
+                    at += 1
+                inside = sentences[first:at]
                 if len(inside) == 1 and inside[0] == w:
                     # A window that is one sentence: that sentence's score is the window's.
                     window_inputs.append(add(text[w.start:w.end]))
