@@ -1,5 +1,6 @@
 """Store a trained model folder as the shipped default: fp16 weights, same tokenizer, calibration, metrics
-and model card (re-rendered for the new folder name).
+and model card (re-rendered for the new folder name). Shipping to models/overclaim-minilm then runs the
+acceptance tests (tests/test_shipped_model.py) and exits non-zero when the new model fails them.
 
 Usage: python tools/ship_model.py runs/v2 models/overclaim-minilm [BASE]
 
@@ -8,6 +9,7 @@ BASE names the base model in the shipped training_config.json and card when the 
 """
 import json
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -16,7 +18,7 @@ from transformers import AutoModelForSequenceClassification
 
 from overclaim.calibrate import recalibrate
 from overclaim.model_card import write_model_card
-from overclaim.predict import Classifier
+from overclaim.predict import Classifier, default_model_path
 from overclaim.evaluate import metrics_at_presets
 from overclaim.train import TrainingConfig, load_training_data
 
@@ -47,6 +49,12 @@ def main(source: str, target: str, base: str | None = None) -> None:
     write_model_card(out, config, metrics, calibration, train, val, test)
     size = sum(p.stat().st_size for p in out.iterdir() if p.is_file()) / 1e6
     print(f"{out}: {size:.1f} MB")
+    if out.resolve() == default_model_path().resolve():
+        # The acceptance tests hold the shipped model to the brief's own examples; failing them blocks shipping.
+        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:warnings",
+                               "tests/test_shipped_model.py"], cwd=Path(__file__).resolve().parents[1])
+        if done.returncode:
+            sys.exit(f"{out} fails tests/test_shipped_model.py: do not ship it (restore the folder with git)")
 
 
 if __name__ == "__main__":
