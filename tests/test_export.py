@@ -8,14 +8,19 @@ from overclaim import Classifier
 pytest.importorskip("onnxruntime")
 
 
+RECHECK_TEXTS = ["Sea moss cures thyroid disease. Stop your pills.", "The clinic opens at nine.",
+                 "Kratom is a safe alternative to methadone.", "Vaccines cause autism.",
+                 "Naloxone reverses opioid overdoses."]
+
+
 @pytest.fixture(scope="module")
 def exported(trained_tiny, tmp_path_factory):
     from overclaim.export import export_onnx
 
     folder = tmp_path_factory.mktemp("onnx") / "model"
     shutil.copytree(trained_tiny, folder)
-    paths = export_onnx(folder)
-    assert paths["fp32"].is_file() and paths["int8"].is_file()
+    paths = export_onnx(folder, recheck_texts=RECHECK_TEXTS)
+    assert paths["fp32"].is_file() and paths["int8"].is_file() and paths["recheck"].is_file()
     return folder
 
 
@@ -96,3 +101,18 @@ def test_int8_scores_near_the_threshold_are_rechecked_with_fp32(exported):
     some = Classifier.load(exported, backend="onnx", int8_recheck=band)
     for got, d, i8, f32 in zip([p.score for p in some.predict(texts)], distance, a, b):
         assert got == pytest.approx(f32 if d < band else i8, abs=1e-6)
+
+
+def test_export_measures_the_recheck_band_and_predict_uses_it(exported):
+    import json
+
+    band = json.loads((exported / "onnx" / "recheck.json").read_text())
+    int8 = Classifier.load(exported, backend="onnx", int8_recheck=0)
+    fp32 = Classifier.load(exported, backend="onnx-fp32")
+    cal = int8.calibration
+    changes = [abs(cal.margin(a.score) - cal.margin(b.score))
+               for a, b in zip(int8.predict(RECHECK_TEXTS), fp32.predict(RECHECK_TEXTS))]
+    assert band["texts"] == len(RECHECK_TEXTS) and band["max_margin_change"] == pytest.approx(max(changes), abs=1e-3)
+    assert band["band"] >= band["max_margin_change"] and band["band"] * 2 == int(band["band"] * 2)
+    assert Classifier.load(exported, backend="onnx").int8_recheck == band["band"]
+    assert Classifier.load(exported, backend="onnx", int8_recheck=1.5).int8_recheck == 1.5

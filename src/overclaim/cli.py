@@ -358,7 +358,12 @@ def _export(args) -> int:
 
     paths = export_onnx(args.model or default_model_path(), quantize=not args.no_quantize)
     for kind, path in paths.items():
-        print(f"{kind}: {path} ({path.stat().st_size / 1e6:.1f} MB)")
+        if kind == "recheck":
+            band = json.loads(path.read_text())
+            print(f"int8 recheck band: {band['band']} logits (largest int8 change {band['max_margin_change']} on "
+                  f"{band['measured_on']}): {path}")
+        else:
+            print(f"{kind}: {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return 0
 
 

@@ -4,7 +4,9 @@ The export lives in ``onnx/`` inside the model folder: ``model.onnx`` (fp32) and
 """
 from __future__ import annotations
 
+import json
 import logging
+import math
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +19,7 @@ log = logging.getLogger(__name__)
 ONNX_DIR = "onnx"
 FP32_FILE = "model.onnx"
 INT8_FILE = "model.int8.onnx"
+RECHECK_FILE = "recheck.json"  # the int8 export's measured recheck band, beside it
 INSTALL_HINT = "ONNX Runtime is not installed: pip install 'overclaim[onnx]'"
 
 
@@ -38,6 +41,9 @@ class OnnxBackend:
         self._exact: OnnxBackend | None = None
         # An export of a model with the in-pass sentence head takes span weights and returns span logits.
         self.sentence_head = "span_weights" in self.input_names
+        band = path.with_name(RECHECK_FILE)
+        self.recheck_band = (json.loads(band.read_text())["band"]
+                             if path.name == INT8_FILE and band.is_file() else None)
 
     def exact(self) -> "OnnxBackend | None":
         """The fp32 export beside this int8 one, loaded on first use; None for an fp32 export or without one.
@@ -75,8 +81,10 @@ class OnnxBackend:
         return logit_margin(logits, self.positive_index, negative)
 
 
-def export_onnx(model_dir: str | Path, quantize: bool = True, opset: int = 17) -> dict[str, Path]:
-    """Write ``onnx/model.onnx`` and (by default) ``onnx/model.int8.onnx`` into a model folder."""
+def export_onnx(model_dir: str | Path, quantize: bool = True, opset: int = 17,
+                recheck_texts: list[str] | None = None) -> dict[str, Path]:
+    """Write ``onnx/model.onnx`` and (by default) ``onnx/model.int8.onnx`` into a model folder, and the int8
+    recheck band measured on ``recheck_texts`` (default: the corpus validation split) in ``onnx/recheck.json``."""
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -124,7 +132,42 @@ def export_onnx(model_dir: str | Path, quantize: bool = True, opset: int = 17) -
                          # The fused graph uses ONNX Runtime's own operators, which shape inference cannot type.
                          extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
         paths["int8"] = int8
+        texts = recheck_texts if recheck_texts is not None else _validation_texts()
+        if texts:
+            source = "corpus:validation" if recheck_texts is None else f"{len(texts)} texts given to export_onnx"
+            paths["recheck"] = measure_recheck_band(model_dir, texts, source)
     return paths
+
+
+def measure_recheck_band(model_dir: Path, texts: list[str], source: str) -> Path:
+    """Score texts with the int8 and fp32 exports and store the largest margin change, rounded up to half a
+    logit: ``Classifier.predict`` rescores with fp32 the texts whose int8 margin lies that near the threshold,
+    so on these texts int8 changes no decision."""
+    from .predict import load_tokenizer
+    from .scoring import score_documents
+
+    folder = Path(model_dir) / ONNX_DIR
+    tokenizer = load_tokenizer(str(model_dir))
+    limit = min(512, getattr(tokenizer, "model_max_length", 512) or 512)
+    # Which class is positive flips the sign of both margins alike, so it does not change their difference.
+    margins = [[d.margin for d in score_documents(texts, tokenizer, OnnxBackend(folder / name, 1), limit)]
+               for name in (INT8_FILE, FP32_FILE)]
+    largest = max(abs(a - b) for a, b in zip(*margins))
+    record = {"band": math.ceil(2 * largest + 1e-9) / 2, "max_margin_change": round(largest, 4),
+              "texts": len(texts), "measured_on": source}
+    path = folder / RECHECK_FILE
+    path.write_text(json.dumps(record, indent=2) + "\n")
+    return path
+
+
+def _validation_texts() -> list[str]:
+    from .corpus import CORPUS_FILE
+
+    if not Path(CORPUS_FILE).is_file():  # an installed package without the repository's data
+        return []
+    from .sources import load_source
+
+    return load_source("corpus:validation").texts
 
 
 def _sentence_head_module(model, names: list[str]):

@@ -19,9 +19,9 @@ DEFAULT_MODEL_NAME = "overclaim-minilm"
 REQUIRED_FILES = ("config.json",)
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json")
 TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "tokenizer_config.json")
-# Margin band (logits) around the threshold within which an int8 score is checked against the fp32 export.
-# Just above the largest int8 change seen on the corpus validation split with the shipped model (2.98;
-# benchmarks/quantisation_choice.py); most texts move by under 0.01, a few by 2-4.
+# Margin band (logits) around the threshold within which an int8 score is checked against the fp32 export,
+# for an export without its own measured band (onnx/recheck.json, written by `overclaim export`): the band
+# measured for the shipped model (largest int8 change on validation 2.98, rounded up to half a logit).
 INT8_RECHECK = 3.0
 
 
@@ -89,7 +89,7 @@ class Classifier:
     def load(cls, path_or_id: str | os.PathLike | None = None, *, backend: str = "auto",
              max_length: int | None = None, positive_label: str | None = None,
              threads: int | None = None, device: str | None = None,
-             int8_recheck: float = INT8_RECHECK) -> "Classifier":
+             int8_recheck: float | None = None) -> "Classifier":
         """Load the shipped model, a local model folder, or a Hugging Face hub id.
 
         ``backend`` is ``"torch"``, ``"onnx"`` (int8 when exported, else fp32), ``"onnx-fp32"`` or
@@ -97,7 +97,8 @@ class Classifier:
         ``threads`` caps the CPU threads the model computes with (default: the runtime's own choice);
         ``device`` (``"cuda"``, ``"cuda:1"``, ...) runs the torch backend on a GPU;
         ``int8_recheck``: texts whose int8 score lies within this many logits of the threshold are scored
-        again with the fp32 export, so int8 rarely changes a decision (0 turns the check off).
+        again with the fp32 export, so int8 rarely changes a decision (0 turns the check off; default: the
+        band measured at export, in ``onnx/recheck.json``, else ``INT8_RECHECK``).
         """
         source = str(path_or_id) if path_or_id is not None else str(default_model_path())
         local = Path(source)
@@ -126,6 +127,8 @@ class Classifier:
         finally:
             if shown:
                 hf_logging.enable_progress_bar()
+        if int8_recheck is None:
+            int8_recheck = getattr(runtime, "recheck_band", None) or INT8_RECHECK
         return cls(tokenizer, runtime, calibration, limit, name=source, int8_recheck=int8_recheck)
 
     @overload
