@@ -45,3 +45,21 @@ def test_save_load_and_resolve(tmp_path):
         loaded.resolve("strict")
     with pytest.raises(ValueError, match="between 0 and 1"):
         loaded.resolve(1.5)
+
+
+def test_recalibrate_refits_a_saved_model_on_a_labelled_source(trained_tiny, tmp_path):
+    import json
+    import shutil
+
+    from conftest import CLAIMS, SAFE, write_jsonl
+    from overclaim.calibrate import recalibrate
+
+    folder = tmp_path / "model"
+    shutil.copytree(trained_tiny, folder)
+    (folder / "thresholds.json").unlink()
+    rows = [{"text": t, "label": 1} for t in CLAIMS] + [{"text": t, "label": 0} for t in SAFE]
+    source = str(write_jsonl(tmp_path / "validation.jsonl", rows))
+    cal = recalibrate(folder, source)
+    saved = json.loads((folder / "thresholds.json").read_text())
+    assert saved["fitted_on"] == f"{len(rows)} validation texts from {source}" == cal.fitted_on
+    assert saved["temperature"] == pytest.approx(cal.temperature)

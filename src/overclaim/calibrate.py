@@ -144,16 +144,31 @@ def calibrate(margins, labels, description: str) -> Calibration:
                        fitted_on=description)
 
 
-def recalibrate(model_dir: str | Path, source: str = "corpus:validation", data_root: str | None = None) -> Calibration:
-    """Refit temperature and thresholds of a saved model on a labelled validation source, and save them."""
+def fit_folder(model_dir: str | Path, data, description: str, device: str | None = None):
+    """Score labelled data with a saved model (torch) and fit a calibration to it; returns (margins,
+    calibration). The folder's own thresholds, if any, are neither read nor needed: margins suffice."""
+    import logging
+
     from .predict import Classifier
     from .scoring import score_documents
+
+    quiet = logging.getLogger("overclaim.predict")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # a folder being calibrated may have no thresholds.json yet
+    try:
+        clf = Classifier.load(model_dir, backend="torch", device=device)
+    finally:
+        quiet.setLevel(level)
+    margins = np.array([d.margin for d in score_documents(data.texts, clf.tokenizer, clf.backend, clf.max_length)])
+    return margins, calibrate(margins, data.labels, description)
+
+
+def recalibrate(model_dir: str | Path, source: str = "corpus:validation", data_root: str | None = None) -> Calibration:
+    """Refit temperature and thresholds of a saved model on a labelled validation source, and save them."""
     from .sources import load_source
 
     data = load_source(source, data_root)
-    clf = Classifier.load(model_dir, backend="torch")
-    docs = score_documents(data.texts, clf.tokenizer, clf.backend, clf.max_length)
-    calibration = calibrate([d.margin for d in docs], data.labels, f"{len(data)} validation texts from {source}")
+    _, calibration = fit_folder(model_dir, data, f"{len(data)} validation texts from {source}")
     calibration.save(model_dir)
     return calibration
 

@@ -143,15 +143,13 @@ def measure_recheck_band(model_dir: Path, texts: list[str], source: str) -> Path
     """Score texts with the int8 and fp32 exports and store the largest margin change, rounded up to half a
     logit: ``Classifier.predict`` rescores with fp32 the texts whose int8 margin lies that near the threshold,
     so on these texts int8 changes no decision."""
-    from .predict import load_tokenizer
+    from .predict import Classifier
     from .scoring import score_documents
 
     folder = Path(model_dir) / ONNX_DIR
-    tokenizer = load_tokenizer(str(model_dir))
-    limit = min(512, getattr(tokenizer, "model_max_length", 512) or 512)
-    # Which class is positive flips the sign of both margins alike, so it does not change their difference.
-    margins = [[d.margin for d in score_documents(texts, tokenizer, OnnxBackend(folder / name, 1), limit)]
-               for name in (INT8_FILE, FP32_FILE)]
+    # Scored as predict scores them (same tokenizer, window length and positive class), int8 without the check.
+    runs = [Classifier.load(model_dir, backend="onnx", int8_recheck=0), Classifier.load(model_dir, backend="onnx-fp32")]
+    margins = [[d.margin for d in score_documents(texts, c.tokenizer, c.backend, c.max_length)] for c in runs]
     largest = max(abs(a - b) for a, b in zip(*margins))
     record = {"band": math.ceil(2 * largest + 1e-9) / 2, "max_margin_change": round(largest, 4),
               "texts": len(texts), "measured_on": source}

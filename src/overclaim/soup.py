@@ -13,8 +13,6 @@ import logging
 import shutil
 from pathlib import Path
 
-import numpy as np
-
 from .predict import TOKENIZER_FILES
 
 log = logging.getLogger(__name__)
@@ -77,20 +75,10 @@ def _check_same_base(folders: list[Path]) -> None:
 def validation_metrics(folder, data, device: str | None = None):
     """A model folder's metrics at its presets on validation data, after calibrating on that data;
     returns (metrics, calibration). Choices read ``metrics["balanced"]["f1"]``, as the sweeps do."""
-    from .calibrate import calibrate
+    from .calibrate import fit_folder
     from .evaluate import metrics_at_presets
-    from .predict import Classifier
-    from .scoring import score_documents
 
-    quiet = logging.getLogger("overclaim.predict")
-    level = quiet.level
-    quiet.setLevel(logging.ERROR)  # a soup in the making has no thresholds yet, and needs none: margins suffice
-    try:
-        clf = Classifier.load(folder, backend="torch", device=device)
-    finally:
-        quiet.setLevel(level)
-    margins = np.array([d.margin for d in score_documents(data.texts, clf.tokenizer, clf.backend, clf.max_length)])
-    calibration = calibrate(margins, data.labels, f"{len(data)} validation texts from {data.source}")
+    margins, calibration = fit_folder(folder, data, f"{len(data)} validation texts from {data.source}", device)
     return metrics_at_presets(data.labels, calibration.probability(margins), calibration), calibration
 
 
