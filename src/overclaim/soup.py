@@ -93,26 +93,28 @@ def make_soup(folders, output, recipe: str = "greedy", validation: str = "corpus
     folders, out = [Path(f) for f in folders], Path(output)
     data = load_source(validation, data_root)
 
-    def f1(folder) -> float:
-        return validation_metrics(folder, data, device)[0]["balanced"]["f1"]
+    def scored(folder):
+        return validation_metrics(folder, data, device)
 
-    single = {str(f): f1(f) for f in folders}
+    single = {str(f): scored(f) for f in folders}
     if recipe == "uniform":
         chosen = folders
+        metrics, calibration = scored(average_weights(chosen, out))
     else:
-        ranked = sorted(folders, key=lambda f: -single[str(f)])
-        chosen, best = ranked[:1], single[str(ranked[0])]
+        ranked = sorted(folders, key=lambda f: -single[str(f)][0]["balanced"]["f1"])
+        chosen, (metrics, calibration) = ranked[:1], single[str(ranked[0])]
         for folder in ranked[1:]:
-            score = f1(average_weights(chosen + [folder], out))
+            trial = scored(average_weights(chosen + [folder], out))
+            score, best = trial[0]["balanced"]["f1"], metrics["balanced"]["f1"]
             log.info("soup of %d + %s: validation F1 %.4f (best so far %.4f)", len(chosen), folder, score, best)
             if score >= best:
-                chosen, best = chosen + [folder], score
-    average_weights(chosen, out)
-    metrics, calibration = validation_metrics(out, data, device)
+                chosen, (metrics, calibration) = chosen + [folder], trial
+        # The folder holds the last trial; write the chosen soup back (its metrics are already known).
+        average_weights(chosen, out)
     calibration.save(out)
     record = {"recipe": recipe, "validation": validation, "validation_f1": round(metrics["balanced"]["f1"], 6),
               "ingredients": [str(f) for f in chosen],
-              "ingredient_validation_f1": {k: round(v, 6) for k, v in single.items()}}
+              "ingredient_validation_f1": {k: round(v[0]["balanced"]["f1"], 6) for k, v in single.items()}}
     (out / SOUP_FILE).write_text(json.dumps(record, indent=2) + "\n")
     trained = [json.loads((f / "metrics.json").read_text()) for f in chosen if (f / "metrics.json").is_file()]
     summary = {"validation": metrics, "validation_size": len(data), "soup": record,
