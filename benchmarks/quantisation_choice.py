@@ -43,7 +43,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", default=None)
     args = parser.parse_args()
-    import math
     import sys
 
     sys.path.insert(0, str(Path(__file__).parent))
@@ -51,7 +50,7 @@ def main() -> None:
 
     from overclaim import Classifier
     from overclaim.corpus import as_labelled, load_corpus
-    from overclaim.export import FP32_FILE, INT8_FILE, OnnxBackend
+    from overclaim.export import FP32_FILE, INT8_FILE, OnnxBackend, recheck_band
     from overclaim.predict import default_model_path
 
     model = Path(args.model or default_model_path())
@@ -71,7 +70,7 @@ def main() -> None:
             clf.backend = OnnxBackend(path, reference.backend.positive_index)
             scores, top = score(clf, val.texts)
             margin_change = np.abs([cal.margin(a) - cal.margin(b) for a, b in zip(scores, ref_scores)])
-            band = math.ceil(2 * float(margin_change.max()) + 1e-9) / 2
+            band = recheck_band(float(margin_change.max()))
             near = np.abs([cal.margin(a) - cal.margin(cut) for a in scores]) < band
             clf.int8_recheck = band
             clf.predict(short[:64])

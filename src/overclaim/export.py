@@ -151,11 +151,17 @@ def measure_recheck_band(model_dir: Path, texts: list[str], source: str) -> Path
     runs = [Classifier.load(model_dir, backend="onnx", int8_recheck=0), Classifier.load(model_dir, backend="onnx-fp32")]
     margins = [[d.margin for d in score_documents(texts, c.tokenizer, c.backend, c.max_length)] for c in runs]
     largest = max(abs(a - b) for a, b in zip(*margins))
-    record = {"band": math.ceil(2 * largest + 1e-9) / 2, "max_margin_change": round(largest, 4),
+    record = {"band": recheck_band(largest), "max_margin_change": round(largest, 4),
               "texts": len(texts), "measured_on": source}
     path = folder / RECHECK_FILE
     path.write_text(json.dumps(record, indent=2) + "\n")
     return path
+
+
+def recheck_band(largest_change: float) -> float:
+    """The recheck band for a largest measured int8 margin change: that change rounded up to half a logit
+    (strictly above it, so the text that moved most lies inside the band)."""
+    return math.ceil(2 * largest_change + 1e-9) / 2
 
 
 def _validation_texts() -> list[str]:
