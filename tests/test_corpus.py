@@ -95,6 +95,20 @@ def test_functional_suite_is_well_formed_and_separate_from_the_corpus(records):
     assert near["total"] == 0, [records[i]["id"] for i in near["overlapping_indices"]]
 
 
+def test_stance_probes_are_balanced_and_unseen(records):
+    """The probes check part V from outside; parts written after them keep 0.6 away, earlier ones 0.8."""
+    from overclaim.leakage import overlap
+
+    probes = load_functional_suite(corpus.DATA_DIR / "probes" / "stance.jsonl")
+    assert Counter(c["test"] for c in probes) == {
+        "double_negation_claim": 20, "double_negation_supported": 20, "sarcasm": 20, "sincere_claim": 20}
+    later = [r for r in records if r["id"][0] >= "V"]
+    assert later, "part V is missing"
+    for written, threshold in ((records, 0.8), (later, 0.6)):
+        near = overlap([c["text"] for c in probes], [r["text"] for r in written], threshold=threshold)
+        assert near["total"] == 0, [written[i]["id"] for i in near["overlapping_indices"]]
+
+
 def test_labelled_split_carries_claim_sentences_for_the_sentence_head():
     records = [
         {"id": "x1", "text": "I run daily. Garlic cured my flu overnight.", "flag": 1, "split": "train",
