@@ -10,18 +10,14 @@ Usage: python benchmarks/probe_set.py MODEL [MODEL ...] [--probes PATH]
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-
 from overclaim import Classifier
-from overclaim.evaluate import functional_pass_rates, load_functional_suite
-
-PROBES = Path(__file__).resolve().parents[1] / "data" / "probes" / "stance.jsonl"
+from overclaim.evaluate import STANCE_PROBES, functional_pass_rates, load_functional_suite
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("models", nargs="+", help="model folders")
-    ap.add_argument("--probes", default=str(PROBES))
+    ap.add_argument("--probes", default=str(STANCE_PROBES))
     args = ap.parse_args()
     cases = load_functional_suite(args.probes)
     rows = {}
@@ -30,7 +26,7 @@ def main() -> None:
         preds = clf.predict([c["text"] for c in cases])
         threshold = preds[0].threshold
         rows[model] = functional_pass_rates(cases, [p.score for p in preds], threshold)
-    tests = sorted({c["test"] for c in cases}, key=lambda t: [c["test"] for c in cases].index(t))
+    tests = list(dict.fromkeys(c["test"] for c in cases))  # in file order
     print(f"{len(cases)} probes from {args.probes}; pass rate (passed/cases) at each model's balanced threshold")
     print("| probe group | expects | " + " | ".join(args.models) + " |")
     print("|---|---:|" + "---:|" * len(args.models))
@@ -40,7 +36,7 @@ def main() -> None:
                  for m in args.models]
         print(f"| {test} | {first['expected_flag']} | " + " | ".join(cells) + " |")
     totals = [sum(r["passed"] for r in rows[m].values()) for m in args.models]
-    print(f"| all | | " + " | ".join(f"{t}/{len(cases)}" for t in totals) + " |")
+    print("| all | | " + " | ".join(f"{t}/{len(cases)}" for t in totals) + " |")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from collections import Counter, defaultdict
 import pytest
 
 from overclaim import corpus
-from overclaim.evaluate import load_functional_suite
+from overclaim.evaluate import STANCE_PROBES, load_functional_suite
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +99,7 @@ def test_stance_probes_are_balanced_and_unseen(records):
     """The probes check part V from outside; parts written after them keep 0.6 away, earlier ones 0.8."""
     from overclaim.leakage import overlap
 
-    probes = load_functional_suite(corpus.DATA_DIR / "probes" / "stance.jsonl")
+    probes = load_functional_suite(STANCE_PROBES)
     assert Counter(c["test"] for c in probes) == {
         "double_negation_claim": 20, "double_negation_supported": 20, "sarcasm": 20, "sincere_claim": 20}
     later = [r for r in records if r["id"][0] >= "V"]

@@ -136,14 +136,17 @@ def _unpair_broken_groups(records: list[dict]) -> None:
 
 
 def _drop_near_functional_cases(records: list[dict], threshold: float = 0.8):
-    """Keep the behavioural suite independent: drop corpus items that nearly repeat one of its cases."""
-    from .evaluate import FUNCTIONAL_SUITE, load_functional_suite
+    """Keep the behavioural suite and the stance probes independent: drop corpus items that nearly repeat
+    one of their cases."""
+    from .evaluate import FUNCTIONAL_SUITE, STANCE_PROBES, load_functional_suite
     from .leakage import overlap
 
-    if not FUNCTIONAL_SUITE.exists():
-        return records, []
-    found = overlap([c["text"] for c in load_functional_suite()], [r["text"] for r in records], threshold)
-    close = set(found["overlapping_indices"])
+    close: set[int] = set()
+    # One comparison per file: the n-gram weights are fitted on the cases compared against.
+    for path in (FUNCTIONAL_SUITE, STANCE_PROBES):
+        if path.exists():
+            cases = [c["text"] for c in load_functional_suite(path)]
+            close.update(overlap(cases, [r["text"] for r in records], threshold)["overlapping_indices"])
     return [r for k, r in enumerate(records) if k not in close], [records[k]["id"] for k in sorted(close)]
 
 

@@ -13,6 +13,8 @@ from sklearn.metrics import (accuracy_score, average_precision_score, brier_scor
 from .sentences import claim_spans, overlaps_any
 
 FUNCTIONAL_SUITE = Path(__file__).resolve().parents[2] / "data" / "functional" / "suite.jsonl"
+# Held-out probes in the suite's format, written apart from corpus and suite (data/probes/README.md).
+STANCE_PROBES = Path(__file__).resolve().parents[2] / "data" / "probes" / "stance.jsonl"
 
 
 def binary_metrics(labels, scores, threshold: float | None = 0.5, scores_are_margins: bool = False) -> dict:
